@@ -1,0 +1,1 @@
+//! NixOS module evaluation harness, systemd unit rendering and hardening grades

@@ -1,0 +1,1 @@
+//! The repository's own lint: parsing, pins, package meta, module options

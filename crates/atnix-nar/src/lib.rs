@@ -1,0 +1,40 @@
+//! Nix archive (NAR) serialisation and the hash encodings Nix prints.
+//!
+//! `nar_hash(path)` is byte for byte what `nix-hash --type sha256 PATH` computes;
+//! [`Entry`] lets callers hash a tree that only exists in memory or is spread
+//! over several places on disk (a vendor staging directory, for example)
+//! without copying it first.
+
+mod encoding;
+mod nar;
+
+pub use encoding::{Hash, ParseHashError};
+pub use nar::{Contents, Entry, NarWriter, flat_hash, nar_hash, nar_hash_entry, write_nar};
+
+use std::path::PathBuf;
+
+/// Why a path could not be archived.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}: unsupported file type ({kind}); a NAR holds only regular files, directories and symlinks"
+    )]
+    UnsupportedType { path: PathBuf, kind: &'static str },
+    #[error("{path}: --flat needs a regular file")]
+    NotAFile { path: PathBuf },
+}
+
+impl Error {
+    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,1 @@
+//! Source pins for fetchFromGitHub, fetchFromTangled, fetchgit, fetchzip and fetchurl, computed without Nix

@@ -1,0 +1,1 @@
+//! ATProto health probes: PDS, relay, jetstream, PLC, labeler, feed generator, handle

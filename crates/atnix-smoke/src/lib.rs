@@ -1,0 +1,1 @@
+//! Runs rendered units under a real systemd in systemd-nspawn and checks they answer

@@ -1,0 +1,1 @@
+//! cargoHash and npmDepsHash computed from lockfiles without Nix

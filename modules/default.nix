@@ -1,0 +1,4 @@
+# Every NixOS module we ship, by the name it has in `nixosModules`. Paths, not
+# functions, as NUR requires.
+{
+}
