@@ -1,1 +1,16 @@
-//! NixOS module evaluation harness, systemd unit rendering and hardening grades
+//! NixOS module evaluation harness, systemd unit rendering and hardening grades.
+//!
+//! - [`harness`]: evaluates every module's cases (tests/eval/cases/*.nix) with
+//!   the real nixpkgs lib and the stub option declarations under tests/eval/,
+//!   by driving `nix-instantiate --eval --strict --json tests/eval/driver.nix`.
+//! - [`render`]: writes unit files from the evaluated definitions exactly as
+//!   NixOS's systemd-lib.nix does.
+//! - [`harden`]: `systemd-analyze verify` and `security --offline=true` on
+//!   rendered units.
+
+pub mod harden;
+pub mod harness;
+pub mod render;
+
+pub use harness::{CaseReport, Harness, Outcome, RunOptions};
+pub use render::{UnitDef, render_unit};

@@ -1,0 +1,629 @@
+//! Runs the evaluation cases through tests/eval/driver.nix.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::render::{self, RenderError, UnitDef};
+
+/// Where the driver, stubs and cases live, relative to the repository root.
+pub const EVAL_DIR: &str = "tests/eval";
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(
+        "no nixpkgs lib: pass --nixpkgs-lib DIR or set NIXPKGS_LIB to a nixpkgs `lib` directory \
+         (for example `git clone <nix-community/nixpkgs.lib> /tmp/nixpkgs.lib` and NIXPKGS_LIB=/tmp/nixpkgs.lib/lib)"
+    )]
+    NoNixpkgsLib,
+    #[error("{0} is not a nixpkgs lib directory (no default.nix with fixedPoints.nix beside it)")]
+    BadNixpkgsLib(PathBuf),
+    #[error("{0} is not an atnix checkout (no {EVAL_DIR}/driver.nix)")]
+    BadRoot(PathBuf),
+    #[error("could not run {program}: {source}")]
+    Spawn {
+        program: String,
+        source: std::io::Error,
+    },
+    #[error("evaluation failed:\n{stderr}")]
+    Eval { stderr: String },
+    #[error("driver output is not the expected JSON: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("reading {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(transparent)]
+    Render(#[from] RenderError),
+    #[error("unit {unit} is produced by both {first} and {second}")]
+    DuplicateUnit {
+        unit: String,
+        first: String,
+        second: String,
+    },
+}
+
+/// Module names as the driver lists them.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ModuleNames {
+    /// Names in modules/default.nix.
+    pub modules: Vec<String>,
+    /// Names in tests/eval/fixtures/default.nix.
+    pub fixtures: Vec<String>,
+}
+
+/// One case file, described.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseFile {
+    pub module: String,
+    pub cases: BTreeMap<String, CaseSpec>,
+    #[serde(default)]
+    pub smoke: Option<Value>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseSpec {
+    pub expect_assertion: Option<String>,
+}
+
+/// What the driver returns for one case.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseOutput {
+    pub failed_assertions: Vec<String>,
+    pub warnings: Vec<String>,
+    /// Present when no assertion failed.
+    pub result: Option<CaseResult>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CaseResult {
+    pub units: BTreeMap<String, UnitDef>,
+    #[serde(default)]
+    pub users: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, Value>,
+    #[serde(default)]
+    pub tmpfiles: Vec<String>,
+    #[serde(default)]
+    pub tmpfiles_settings: Value,
+    #[serde(default)]
+    pub firewall: Value,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "status", rename_all = "lowercase")]
+pub enum Outcome {
+    Pass { detail: String },
+    Fail { reason: String },
+}
+
+impl Outcome {
+    pub fn passed(&self) -> bool {
+        matches!(self, Outcome::Pass { .. })
+    }
+}
+
+/// The result of one case (or of a coverage check, with `case` naming it).
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseReport {
+    pub module: String,
+    pub case: String,
+    pub file: Option<PathBuf>,
+    pub outcome: Outcome,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    /// Only this module (name in modules/default.nix or fixtures).
+    pub module: Option<String>,
+    /// Also evaluate tests/eval/fixtures.
+    pub fixtures: bool,
+    /// Parallel nix-instantiate processes.
+    pub jobs: usize,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions {
+            module: None,
+            fixtures: true,
+            jobs: 2,
+        }
+    }
+}
+
+/// A rendered unit and where it came from.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderedUnit {
+    pub unit: String,
+    pub module: String,
+    pub case: String,
+    pub fixture: bool,
+    pub kind: String,
+    #[serde(skip)]
+    pub text: String,
+    /// Absolute paths named by Exec* lines.
+    pub executables: Vec<String>,
+    /// Generated job scripts among them: path -> file contents.
+    pub scripts: BTreeMap<String, String>,
+    /// Every store path (`/nix/store/<hash>-<name>`) the unit text or its
+    /// job scripts mention, e.g. the binary a `script` runs.
+    pub store_paths: Vec<String>,
+}
+
+/// Everything `atnix render` writes: units plus per-case context for smoke tests.
+#[derive(Debug, Clone, Serialize)]
+pub struct Rendered {
+    pub units: Vec<RenderedUnit>,
+    pub cases: Vec<RenderedCase>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RenderedCase {
+    pub module: String,
+    pub case: String,
+    pub fixture: bool,
+    pub units: Vec<String>,
+    pub smoke: Option<Value>,
+    pub users: BTreeMap<String, Value>,
+    pub groups: BTreeMap<String, Value>,
+    pub tmpfiles: Vec<String>,
+    pub tmpfiles_settings: Value,
+    pub firewall: Value,
+    pub warnings: Vec<String>,
+}
+
+/// The evaluation harness for one checkout.
+#[derive(Debug, Clone)]
+pub struct Harness {
+    root: PathBuf,
+    nixpkgs_lib: PathBuf,
+    nix_instantiate: String,
+}
+
+impl Harness {
+    /// `root` is the repository root, `nixpkgs_lib` a nixpkgs `lib` directory.
+    pub fn new(root: &Path, nixpkgs_lib: Option<&Path>) -> Result<Self, Error> {
+        let nixpkgs_lib = nixpkgs_lib.ok_or(Error::NoNixpkgsLib)?;
+        if !nixpkgs_lib.join("default.nix").is_file()
+            || !nixpkgs_lib.join("fixed-points.nix").is_file()
+        {
+            return Err(Error::BadNixpkgsLib(nixpkgs_lib.to_path_buf()));
+        }
+        let root = std::path::absolute(root).map_err(|source| Error::Io {
+            path: root.to_path_buf(),
+            source,
+        })?;
+        if !root.join(EVAL_DIR).join("driver.nix").is_file() {
+            return Err(Error::BadRoot(root));
+        }
+        Ok(Harness {
+            root,
+            nixpkgs_lib: std::path::absolute(nixpkgs_lib).map_err(|source| Error::Io {
+                path: nixpkgs_lib.to_path_buf(),
+                source,
+            })?,
+            nix_instantiate: std::env::var("ATNIX_NIX_INSTANTIATE")
+                .unwrap_or_else(|_| "nix-instantiate".into()),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    fn driver(&self, args: &[(&str, &str)]) -> Result<Value, Error> {
+        let mut cmd = Command::new(&self.nix_instantiate);
+        cmd.args(["--eval", "--strict", "--json"])
+            .arg(self.root.join(EVAL_DIR).join("driver.nix"))
+            .arg("--argstr")
+            .arg("nixpkgsLib")
+            .arg(&self.nixpkgs_lib)
+            .arg("--argstr")
+            .arg("root")
+            .arg(&self.root);
+        for (k, v) in args {
+            cmd.args(["--argstr", k, v]);
+        }
+        tracing::info!("$ {:?}", cmd);
+        let out = cmd.output().map_err(|source| Error::Spawn {
+            program: self.nix_instantiate.clone(),
+            source,
+        })?;
+        if !out.status.success() {
+            return Err(Error::Eval {
+                stderr: String::from_utf8_lossy(&out.stderr).trim().to_string(),
+            });
+        }
+        Ok(serde_json::from_slice(&out.stdout)?)
+    }
+
+    pub fn module_names(&self) -> Result<ModuleNames, Error> {
+        Ok(serde_json::from_value(
+            self.driver(&[("mode", "modules")])?,
+        )?)
+    }
+
+    /// Case files: tests/eval/cases/*.nix (and fixtures/cases/*.nix), sorted.
+    pub fn case_files(&self, fixtures: bool) -> Result<Vec<(PathBuf, bool)>, Error> {
+        let mut out = Vec::new();
+        let mut dirs = vec![(self.root.join(EVAL_DIR).join("cases"), false)];
+        if fixtures {
+            dirs.push((self.root.join(EVAL_DIR).join("fixtures/cases"), true));
+        }
+        for (dir, is_fixture) in dirs {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(source) => return Err(Error::Io { path: dir, source }),
+            };
+            let mut files: Vec<PathBuf> = entries
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| p.extension().is_some_and(|x| x == "nix"))
+                .collect();
+            files.sort();
+            out.extend(files.into_iter().map(|f| (f, is_fixture)));
+        }
+        Ok(out)
+    }
+
+    pub fn describe(&self, file: &Path) -> Result<CaseFile, Error> {
+        let file = file.to_string_lossy();
+        Ok(serde_json::from_value(
+            self.driver(&[("mode", "describe"), ("file", &file)])?,
+        )?)
+    }
+
+    pub fn eval_case(&self, file: &Path, case: &str) -> Result<CaseOutput, Error> {
+        let file = file.to_string_lossy();
+        Ok(serde_json::from_value(self.driver(&[
+            ("mode", "case"),
+            ("file", &file),
+            ("case", case),
+        ])?)?)
+    }
+
+    /// Evaluates every case of every module (or of `opts.module`) and checks
+    /// that every module in modules/default.nix has minimal, full and bad cases.
+    pub fn run(&self, opts: &RunOptions) -> Result<Vec<CaseReport>, Error> {
+        let names = self.module_names()?;
+        let mut reports = Vec::new();
+        let mut jobs: Vec<(String, PathBuf, String, Option<String>)> = Vec::new();
+        let mut covered: BTreeMap<String, PathBuf> = BTreeMap::new();
+
+        for (file, is_fixture) in self.case_files(opts.fixtures || opts.module.is_some())? {
+            let spec = match self.describe(&file) {
+                Ok(s) => s,
+                Err(e) => {
+                    let module = file
+                        .file_stem()
+                        .map(|s| s.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    if opts.module.as_ref().is_none_or(|m| *m == module) {
+                        reports.push(CaseReport {
+                            module,
+                            case: "(case file)".into(),
+                            file: Some(file.clone()),
+                            outcome: Outcome::Fail {
+                                reason: format!("case file does not evaluate: {e}"),
+                            },
+                            warnings: vec![],
+                        });
+                    }
+                    continue;
+                }
+            };
+            if opts.module.as_ref().is_some_and(|m| *m != spec.module) {
+                continue;
+            }
+            let known = if is_fixture {
+                &names.fixtures
+            } else {
+                &names.modules
+            };
+            if !known.contains(&spec.module) {
+                reports.push(CaseReport {
+                    module: spec.module.clone(),
+                    case: "(case file)".into(),
+                    file: Some(file.clone()),
+                    outcome: Outcome::Fail {
+                        reason: format!(
+                            "module `{}` is not listed in {}",
+                            spec.module,
+                            if is_fixture {
+                                "tests/eval/fixtures/default.nix"
+                            } else {
+                                "modules/default.nix"
+                            }
+                        ),
+                    },
+                    warnings: vec![],
+                });
+                continue;
+            }
+            if !is_fixture {
+                let mut missing = Vec::new();
+                if !spec.cases.contains_key("minimal") {
+                    missing.push("a `minimal` case");
+                }
+                if !spec.cases.contains_key("full") {
+                    missing.push("a `full` case");
+                }
+                if !spec.cases.values().any(|c| c.expect_assertion.is_some()) {
+                    missing.push("a bad case (with expectAssertion)");
+                }
+                if !missing.is_empty() {
+                    reports.push(CaseReport {
+                        module: spec.module.clone(),
+                        case: "(coverage)".into(),
+                        file: Some(file.clone()),
+                        outcome: Outcome::Fail {
+                            reason: format!("case file lacks {}", missing.join(", ")),
+                        },
+                        warnings: vec![],
+                    });
+                }
+                if let Some(prev) = covered.insert(spec.module.clone(), file.clone()) {
+                    reports.push(CaseReport {
+                        module: spec.module.clone(),
+                        case: "(case file)".into(),
+                        file: Some(file.clone()),
+                        outcome: Outcome::Fail {
+                            reason: format!(
+                                "a second case file for this module (first: {})",
+                                prev.display()
+                            ),
+                        },
+                        warnings: vec![],
+                    });
+                }
+            }
+            for (case, c) in spec.cases {
+                jobs.push((spec.module.clone(), file.clone(), case, c.expect_assertion));
+            }
+        }
+        for module in &names.modules {
+            if opts.module.as_ref().is_some_and(|m| m != module) {
+                continue;
+            }
+            if !covered.contains_key(module) {
+                reports.push(CaseReport {
+                    module: module.clone(),
+                    case: "(coverage)".into(),
+                    file: None,
+                    outcome: Outcome::Fail {
+                        reason: format!("no case file in {EVAL_DIR}/cases/ for module `{module}`"),
+                    },
+                    warnings: vec![],
+                });
+            }
+        }
+        if let Some(m) = &opts.module
+            && !names.modules.contains(m)
+            && !names.fixtures.contains(m)
+        {
+            reports.push(CaseReport {
+                module: m.clone(),
+                case: "(coverage)".into(),
+                file: None,
+                outcome: Outcome::Fail {
+                    reason: format!(
+                        "no module named `{m}` in modules/default.nix or tests/eval/fixtures"
+                    ),
+                },
+                warnings: vec![],
+            });
+        }
+
+        let results = parallel(opts.jobs, jobs, |(module, file, case, expect)| {
+            let (outcome, warnings) = match self.eval_case(&file, &case) {
+                Ok(out) => (judge(expect.as_deref(), Ok(&out)), out.warnings.clone()),
+                Err(Error::Eval { stderr }) => (judge(expect.as_deref(), Err(&stderr)), vec![]),
+                Err(e) => (
+                    Outcome::Fail {
+                        reason: format!("harness error: {e}"),
+                    },
+                    vec![],
+                ),
+            };
+            CaseReport {
+                module,
+                case,
+                file: Some(file),
+                outcome,
+                warnings,
+            }
+        });
+        reports.extend(results);
+        reports.sort_by(|a, b| (&a.module, &a.case).cmp(&(&b.module, &b.case)));
+        Ok(reports)
+    }
+
+    /// Evaluates the `minimal` case of every module (and fixtures if asked)
+    /// and renders its units.
+    pub fn render(&self, opts: &RunOptions) -> Result<Rendered, Error> {
+        let names = self.module_names()?;
+        let mut jobs = Vec::new();
+        for (file, is_fixture) in self.case_files(opts.fixtures)? {
+            let spec = self.describe(&file)?;
+            if opts.module.as_ref().is_some_and(|m| *m != spec.module) {
+                continue;
+            }
+            let known = if is_fixture {
+                &names.fixtures
+            } else {
+                &names.modules
+            };
+            if !known.contains(&spec.module) || !spec.cases.contains_key("minimal") {
+                continue; // `atnix eval` reports these
+            }
+            jobs.push((spec.module, file, is_fixture, spec.smoke));
+        }
+        let results = parallel(opts.jobs, jobs, |(module, file, is_fixture, smoke)| {
+            let out = self.eval_case(&file, "minimal");
+            (module, is_fixture, smoke, out)
+        });
+        let mut rendered = Rendered {
+            units: vec![],
+            cases: vec![],
+        };
+        let mut seen: BTreeMap<String, String> = BTreeMap::new();
+        for (module, fixture, smoke, out) in results {
+            let out = out?;
+            let Some(result) = out.result else {
+                return Err(Error::Eval {
+                    stderr: format!(
+                        "{module}: the minimal case fails assertions:\n- {}",
+                        out.failed_assertions.join("\n- ")
+                    ),
+                });
+            };
+            let mut unit_names = Vec::new();
+            for (unit, def) in &result.units {
+                if let Some(first) = seen.insert(unit.clone(), module.clone()) {
+                    return Err(Error::DuplicateUnit {
+                        unit: unit.clone(),
+                        first,
+                        second: module.clone(),
+                    });
+                }
+                let text = render::render_unit(unit, def)?;
+                let store_paths = render::store_paths(
+                    std::iter::once(text.as_str()).chain(def.scripts.values().map(String::as_str)),
+                );
+                unit_names.push(unit.clone());
+                rendered.units.push(RenderedUnit {
+                    unit: unit.clone(),
+                    module: module.clone(),
+                    case: "minimal".into(),
+                    fixture,
+                    kind: def.kind.clone(),
+                    text,
+                    executables: render::executables(def),
+                    store_paths,
+                    scripts: def.scripts.clone(),
+                });
+            }
+            rendered.cases.push(RenderedCase {
+                module: module.clone(),
+                case: "minimal".into(),
+                fixture,
+                units: unit_names,
+                smoke,
+                users: result.users,
+                groups: result.groups,
+                tmpfiles: result.tmpfiles,
+                tmpfiles_settings: result.tmpfiles_settings,
+                firewall: result.firewall,
+                warnings: out.warnings,
+            });
+        }
+        rendered.units.sort_by(|a, b| a.unit.cmp(&b.unit));
+        rendered.cases.sort_by(|a, b| a.module.cmp(&b.module));
+        Ok(rendered)
+    }
+}
+
+/// Decides a case from the driver's answer (or its evaluation error).
+///
+/// A good case passes when it evaluates and no assertion fails. A bad case
+/// passes only when evaluation fails and the failing assertion (or the error
+/// thrown by the module) contains `expect`; an undeclared option never
+/// counts as the expected failure.
+pub fn judge(expect: Option<&str>, result: Result<&CaseOutput, &str>) -> Outcome {
+    match (expect, result) {
+        (None, Ok(out)) if out.failed_assertions.is_empty() => Outcome::Pass {
+            detail: format!(
+                "evaluates; {} unit(s)",
+                out.result.as_ref().map_or(0, |r| r.units.len())
+            ),
+        },
+        (None, Ok(out)) => Outcome::Fail {
+            reason: format!("assertion failed: {}", out.failed_assertions.join(" | ")),
+        },
+        (None, Err(stderr)) => Outcome::Fail {
+            reason: format!("evaluation error: {stderr}"),
+        },
+        (Some(expect), Ok(out)) => {
+            if out.failed_assertions.iter().any(|m| m.contains(expect)) {
+                Outcome::Pass {
+                    detail: format!("assertion fired: {expect}"),
+                }
+            } else if out.failed_assertions.is_empty() {
+                Outcome::Fail {
+                    reason: format!(
+                        "expected assertion `{expect}` did not fire (evaluation succeeded)"
+                    ),
+                }
+            } else {
+                Outcome::Fail {
+                    reason: format!(
+                        "expected assertion `{expect}`, other assertions failed: {}",
+                        out.failed_assertions.join(" | ")
+                    ),
+                }
+            }
+        }
+        (Some(expect), Err(stderr)) => {
+            if stderr.contains("does not exist. Definition values") {
+                Outcome::Fail {
+                    reason: format!(
+                        "an option does not exist (expected assertion `{expect}`): {stderr}"
+                    ),
+                }
+            } else if stderr.contains(expect) {
+                Outcome::Pass {
+                    detail: format!("evaluation error matched: {expect}"),
+                }
+            } else {
+                Outcome::Fail {
+                    reason: format!(
+                        "expected assertion `{expect}`, evaluation failed otherwise: {stderr}"
+                    ),
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f` over `items` on up to `jobs` threads, keeping input order.
+fn parallel<T: Send, R: Send>(jobs: usize, items: Vec<T>, f: impl Fn(T) -> R + Sync) -> Vec<R> {
+    let n = items.len();
+    let queue = Mutex::new(
+        items
+            .into_iter()
+            .enumerate()
+            .collect::<Vec<_>>()
+            .into_iter(),
+    );
+    let results = Mutex::new((0..n).map(|_| None).collect::<Vec<Option<R>>>());
+    std::thread::scope(|s| {
+        for _ in 0..jobs.max(1).min(n.max(1)) {
+            s.spawn(|| {
+                loop {
+                    let next = queue.lock().expect("queue lock").next();
+                    let Some((i, item)) = next else { break };
+                    let r = f(item);
+                    results.lock().expect("results lock")[i] = Some(r);
+                }
+            });
+        }
+    });
+    results
+        .into_inner()
+        .expect("results lock")
+        .into_iter()
+        .map(|r| r.expect("every job ran"))
+        .collect()
+}

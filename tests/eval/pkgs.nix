@@ -1,0 +1,371 @@
+# Stub `pkgs` for the evaluation harness (crates/atnix-eval).
+#
+# Nothing here builds: every derivation is a fake attribute set with a
+# deterministic `/nix/store/<32 nix32 chars>-<name>` outPath computed from its
+# name (and, for text writers, its contents), so that rendered units name
+# stable paths. It supplies the nixpkgs functions our package files and
+# modules call, and our own packages through pkgs/default.nix. A package file
+# asking for an argument missing here fails evaluation, which is the point:
+# add the argument below rather than guessing in the package.
+#
+# Shapes follow nixpkgs at 013635633ffe11f70df1d639f563f21c42c1f778
+# (pkgs/build-support/trivial-builders, pkgs/pkgs-lib/formats.nix).
+{
+  lib,
+  root,
+}:
+let
+  nix32 = lib.stringToCharacters "0123456789abcdfghijklmnpqrsvwxyz";
+  hexValue = c: lib.toIntBase10 (toString (lib.lists.findFirstIndex (x: x == c) 0 (lib.stringToCharacters "0123456789abcdef")));
+  # 32 characters of the nix32 alphabet derived from sha256(seed).
+  storeHash =
+    seed:
+    lib.concatMapStrings (c: builtins.elemAt nix32 (2 * hexValue c)) (
+      lib.stringToCharacters (builtins.substring 0 32 (builtins.hashString "sha256" seed))
+    );
+  storePath = seed: name: "/nix/store/${storeHash seed}-${name}";
+
+  # A fake derivation. `seed` defaults to the name; text writers add contents.
+  mkFake =
+    args:
+    let
+      name = args.name or "${args.pname}-${args.version or "0"}";
+      seed = args.__seed or name;
+      outputs = args.outputs or [ "out" ];
+      outFor = o: storePath "${seed}!${o}" (if o == "out" then name else "${name}-${o}");
+      self =
+        removeAttrs args [ "__seed" ]
+        // (args.passthru or { })
+        // {
+          type = "derivation";
+          inherit name outputs;
+          outPath = outFor "out";
+          drvPath = storePath "${seed}!drv" "${name}.drv";
+          out = self;
+          outputName = "out";
+          system = "x86_64-linux";
+          meta = args.meta or { };
+          overrideAttrs =
+            f:
+            let
+              new = if builtins.isFunction f then f args else f;
+              new' = if builtins.isFunction new then new args else new;
+            in
+            mkFake (args // new');
+          override = _: self;
+          __toString = s: s.outPath;
+        }
+        // lib.genAttrs (lib.remove "out" outputs) (
+          o:
+          self
+          // {
+            outPath = outFor o;
+            outputName = o;
+          }
+        );
+    in
+    self;
+
+  mkPackage = pname: mkFake {
+    inherit pname;
+    version = "0-stub";
+    meta.mainProgram = pname;
+  };
+
+  # mkDerivation-style builders accept attrs or a `finalAttrs:` function.
+  mkBuilder =
+    extra: argsOrFun:
+    let
+      args =
+        if builtins.isFunction argsOrFun then
+          lib.fix (finalAttrs: argsOrFun (finalAttrs // { finalPackage = drv; }))
+        else
+          argsOrFun;
+      drv = mkFake (args // extra);
+    in
+    drv;
+
+  fetcher =
+    kind: args:
+    mkFake {
+      name = args.name or "source";
+      __seed = "${kind}:${builtins.toJSON (removeAttrs args [ "passthru" "meta" ])}";
+      passthru = args;
+    };
+
+  writeTextFile =
+    {
+      name,
+      text,
+      executable ? false,
+      destination ? "",
+      ...
+    }:
+    mkFake {
+      inherit name;
+      __seed = "text:${name}:${destination}:${text}";
+      passthru = {
+        inherit text executable destination;
+      };
+      meta = lib.optionalAttrs (lib.hasPrefix "/bin/" destination) {
+        mainProgram = lib.removePrefix "/bin/" destination;
+      };
+    };
+
+  # pkgs.formats: the real value types, generated files are fake.
+  jsonValue =
+    with lib.types;
+    let
+      valueType =
+        nullOr (oneOf [
+          bool
+          int
+          float
+          str
+          path
+          (attrsOf valueType)
+          (listOf valueType)
+        ])
+        // {
+          description = "JSON value";
+        };
+    in
+    valueType;
+  mkFormat = ext: _: {
+    type = jsonValue;
+    generate =
+      name: value:
+      mkFake {
+        inherit name;
+        __seed = "${ext}:${name}:${builtins.toJSON value}";
+        passthru.value = value;
+      };
+  };
+
+  commonPackages = [
+    "bash"
+    "bashInteractive"
+    "coreutils"
+    "findutils"
+    "gnugrep"
+    "gnused"
+    "gawk"
+    "systemd"
+    "openssl"
+    "pkg-config"
+    "sqlite"
+    "zlib"
+    "zstd"
+    "lz4"
+    "rocksdb"
+    "rocksdb_9_10"
+    "protobuf"
+    "cmake"
+    "perl"
+    "python3"
+    "nodejs"
+    "nodejs_20"
+    "nodejs_22"
+    "nodejs_24"
+    "pnpm"
+    "pnpm_9"
+    "pnpm_10"
+    "go"
+    "git"
+    "nix"
+    "curl"
+    "jq"
+    "openssh"
+    "vips"
+    "libvips"
+    "postgresql"
+    "postgresql_16"
+    "postgresql_17"
+    "redis"
+    "valkey"
+    "nginx"
+    "caddy"
+    "cacert"
+    "tzdata"
+    "glibcLocales"
+    "util-linux"
+    "shadow"
+    "clang"
+    "llvmPackages"
+    "libclang"
+    "rustc"
+    "cargo"
+    "makeWrapper"
+    "makeBinaryWrapper"
+    "installShellFiles"
+    "nix-update-script"
+    "cctools"
+    "darwin"
+    "libiconv"
+    "bzip2"
+    "xz"
+    "snappy"
+    "jemalloc"
+    "rust-jemalloc-sys"
+    "oniguruma"
+    "sqlite-interactive"
+    "gcc"
+    "stdenvNoCC"
+  ];
+  fakes = lib.genAttrs commonPackages mkPackage;
+
+  self =
+    fakes
+    // {
+      inherit lib;
+      system = "x86_64-linux";
+      stdenv = {
+        mkDerivation = mkBuilder { };
+        hostPlatform = lib.systems.elaborate "x86_64-linux";
+        buildPlatform = lib.systems.elaborate "x86_64-linux";
+        isLinux = true;
+        isDarwin = false;
+        cc = mkPackage "gcc";
+        shellPackage = fakes.bash;
+      };
+      stdenvNoCC = self.stdenv;
+      buildPackages = self;
+      pkgsBuildHost = self;
+      runtimeShell = "${fakes.bash}/bin/bash";
+      callPackage = lib.callPackageWith self;
+      newScope = extra: lib.callPackageWith (self // extra);
+
+      rustPlatform = {
+        buildRustPackage = mkBuilder { };
+        bindgenHook = mkPackage "rust-bindgen-hook";
+        cargoSetupHook = mkPackage "cargo-setup-hook";
+        fetchCargoVendor = fetcher "cargo-vendor";
+        importCargoLock = fetcher "cargo-lock";
+      };
+      buildGoModule = mkBuilder { };
+      buildNpmPackage = mkBuilder { };
+      fetchNpmDeps = fetcher "npm-deps";
+      importNpmLock = fetcher "npm-lock";
+      pnpm = fakes.pnpm // {
+        fetchDeps = fetcher "pnpm-deps";
+        configHook = mkPackage "pnpm-config-hook";
+      };
+      fetchPnpmDeps = fetcher "pnpm-deps";
+      pnpmConfigHook = mkPackage "pnpm-config-hook";
+      npmHooks = {
+        npmConfigHook = mkPackage "npm-config-hook";
+        npmInstallHook = mkPackage "npm-install-hook";
+      };
+
+      fetchFromGitHub = fetcher "github";
+      fetchFromTangled = fetcher "tangled";
+      fetchgit = fetcher "git";
+      fetchurl = fetcher "url";
+      fetchzip = fetcher "zip";
+
+      writeTextFile = writeTextFile;
+      writeText = name: text: writeTextFile { inherit name text; };
+      writeScript =
+        name: text:
+        writeTextFile {
+          inherit name text;
+          executable = true;
+        };
+      writeShellScript =
+        name: text:
+        writeTextFile {
+          inherit name;
+          executable = true;
+          text = "#!${self.runtimeShell}\n${text}";
+        };
+      writeShellScriptBin =
+        name: text:
+        writeTextFile {
+          inherit name;
+          executable = true;
+          destination = "/bin/${name}";
+          text = "#!${self.runtimeShell}\n${text}";
+        };
+      writeShellApplication =
+        {
+          name,
+          text,
+          runtimeInputs ? [ ],
+          ...
+        }:
+        writeTextFile {
+          inherit name;
+          executable = true;
+          destination = "/bin/${name}";
+          text = "#!${self.runtimeShell}\nset -o errexit\nset -o nounset\nset -o pipefail\n\nexport PATH=\"${lib.makeBinPath runtimeInputs}:$PATH\"\n\n${text}";
+        };
+      runCommand =
+        name: env: _script:
+        mkFake (
+          env
+          // {
+            inherit name;
+            __seed = "runCommand:${name}:${_script}";
+          }
+        );
+      runCommandLocal = self.runCommand;
+      symlinkJoin =
+        args:
+        mkFake (
+          args
+          // {
+            __seed = "symlinkJoin:${args.name}:${lib.concatMapStringsSep " " toString args.paths}";
+          }
+        );
+      formats = {
+        json = mkFormat "json";
+        yaml = mkFormat "yaml";
+        toml = mkFormat "toml";
+        ini = mkFormat "ini";
+        keyValue = mkFormat "keyValue";
+      };
+      testers = {
+        testVersion = args: mkFake { name = "test-version-${args.package.name}"; };
+        runNixOSTest = args: mkFake { name = "nixos-test-${args.name or "test"}"; };
+      };
+      nixosTests = { };
+      lndir = mkPackage "lndir";
+      xorg.lndir = mkPackage "lndir";
+    }
+    // import (root + "/pkgs") { pkgs = self; };
+in
+self
+// {
+  # For the driver: the same hashing, to name generated unit scripts.
+  __atnix = {
+    inherit storeHash storePath mkFake;
+    # nixos/lib/systemd-lib.nix makeJobScript, returning the derivation.
+    jobScript =
+      {
+        name,
+        text,
+        enableStrictShellChecks,
+      }:
+      let
+        scriptName = lib.replaceStrings [ "\\" "@" ] [ "-" "_" ] (
+          lib.replaceStrings [ "\\" ] [ "\\\\" ] name
+        );
+      in
+      (
+        if !enableStrictShellChecks then
+          self.writeShellScriptBin scriptName ''
+            set -e
+
+            ${text}
+          ''
+        else
+          self.writeShellApplication {
+            name = scriptName;
+            inherit text;
+          }
+      ).overrideAttrs
+        (_: {
+          name = "unit-script-${scriptName}";
+        });
+  };
+}

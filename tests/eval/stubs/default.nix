@@ -1,0 +1,9 @@
+# The stub NixOS option declarations the harness evaluates every module with.
+[
+  ./misc.nix
+  ./systemd.nix
+  ./users.nix
+  ./networking.nix
+  ./nginx-acme.nix
+  ./postgresql-prometheus.nix
+]

@@ -1,0 +1,65 @@
+# Stub of networking.hostName/domain (nixos/modules/tasks/network-interfaces.nix)
+# and networking.firewall (nixos/modules/services/networking/firewall.nix),
+# nixpkgs @ 013635633ffe11f70df1d639f563f21c42c1f778.
+{ lib, ... }:
+let
+  inherit (lib) mkOption types;
+  portOptions = {
+    allowedTCPPorts = mkOption {
+      type = types.listOf types.port;
+      default = [ ];
+      description = "TCP ports on which incoming connections are accepted.";
+    };
+    allowedTCPPortRanges = mkOption {
+      type = types.listOf (types.attrsOf types.port);
+      default = [ ];
+      description = "Ranges of TCP ports on which incoming connections are accepted.";
+    };
+    allowedUDPPorts = mkOption {
+      type = types.listOf types.port;
+      default = [ ];
+      description = "UDP ports on which incoming packets are accepted.";
+    };
+    allowedUDPPortRanges = mkOption {
+      type = types.listOf (types.attrsOf types.port);
+      default = [ ];
+      description = "Ranges of UDP ports on which incoming packets are accepted.";
+    };
+  };
+in
+{
+  options.networking = {
+    hostName = mkOption {
+      type = types.strMatching "^$|^[[:alnum:]]([[:alnum:]_-]{0,61}[[:alnum:]])?$";
+      default = "nixos";
+      description = "The name of the machine.";
+    };
+    domain = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      description = "The domain.";
+    };
+    firewall = portOptions // {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Whether to enable the firewall.";
+      };
+      trustedInterfaces = mkOption {
+        type = types.listOf types.str;
+        default = [ ];
+        description = "Interfaces whose traffic is always accepted.";
+      };
+      extraCommands = mkOption {
+        type = types.lines;
+        default = "";
+        description = "Additional shell commands executed as part of the firewall script.";
+      };
+      interfaces = mkOption {
+        default = { };
+        type = types.attrsOf (types.submodule { options = portOptions; });
+        description = "Interface-specific open ports.";
+      };
+    };
+  };
+}
