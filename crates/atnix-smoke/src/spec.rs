@@ -1,0 +1,205 @@
+//! Plain data a smoke run takes: the rendered units, their manifest and the
+//! modules' smoke specs. Nothing here depends on how they were produced.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::Error;
+
+/// `manifest.json` in a rendered directory, as `atnix render --out DIR` writes it
+/// (crates/atnix-eval `harness::Rendered`). Unknown fields are ignored.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Manifest {
+    pub units: Vec<RenderedUnit>,
+    /// Per evaluation case: its smoke spec, users, groups and tmpfiles rules.
+    #[serde(default)]
+    pub cases: Vec<RenderedCase>,
+}
+
+/// One rendered unit; its file is `DIR/<unit>`.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RenderedUnit {
+    /// Unit name, e.g. `atproto-exporter.service`.
+    pub unit: String,
+    /// The module's name in `modules/default.nix`.
+    pub module: String,
+    /// The evaluation case that produced it.
+    pub case: String,
+    /// Absolute paths its `Exec*=` lines name.
+    #[serde(default)]
+    pub executables: Vec<String>,
+    /// Generated job scripts among them (`script`, `preStart`, ...): path -> text.
+    #[serde(default)]
+    pub scripts: BTreeMap<String, String>,
+}
+
+/// One evaluation case's context.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct RenderedCase {
+    pub module: String,
+    pub case: String,
+    /// The module's `smoke` attribute, checked against [`SmokeSpec`] when used.
+    #[serde(default)]
+    pub smoke: Option<serde_json::Value>,
+    /// `users.users` of the case (only the fields a smoke run needs).
+    #[serde(default)]
+    pub users: BTreeMap<String, UserDef>,
+    #[serde(default)]
+    pub groups: BTreeMap<String, GroupDef>,
+    /// `systemd.tmpfiles.rules`.
+    #[serde(default)]
+    pub tmpfiles: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDef {
+    pub name: String,
+    #[serde(default)]
+    pub uid: Option<u32>,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub is_system_user: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct GroupDef {
+    pub name: String,
+    #[serde(default)]
+    pub gid: Option<u32>,
+}
+
+/// The `smoke` attribute of a module's `tests/eval/cases/<module>.nix`.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SmokeSpec {
+    /// The unit to start and check, e.g. `atproto-exporter.service`.
+    pub unit: String,
+    /// The evaluation case whose rendering is used.
+    #[serde(default = "default_case")]
+    pub case: String,
+    /// An HTTP health check on loopback.
+    #[serde(default)]
+    pub http: Option<HttpCheck>,
+    /// Or a shell command run inside the container; exit status 0 is healthy.
+    #[serde(default)]
+    pub command: Option<String>,
+    /// What the service needs around it (e.g. `postgresql`, `plc`).
+    #[serde(default)]
+    pub needs: Vec<String>,
+}
+
+fn default_case() -> String {
+    "minimal".into()
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HttpCheck {
+    pub port: u16,
+    #[serde(default = "default_path")]
+    pub path: String,
+    #[serde(default = "default_status")]
+    pub expect_status: u16,
+}
+
+fn default_path() -> String {
+    "/".into()
+}
+
+fn default_status() -> u16 {
+    200
+}
+
+/// Needs a smoke run can satisfy today. Anything else fails the service with a
+/// reason rather than being silently skipped.
+pub const SUPPORTED_NEEDS: &[&str] = &[];
+
+/// A rendered directory: its path and manifest.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Rendered {
+    pub fn load(dir: &Path) -> Result<Self, Error> {
+        let path = dir.join("manifest.json");
+        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
+        let manifest = serde_json::from_str(&text).map_err(|e| Error::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest,
+        })
+    }
+
+    pub fn unit_path(&self, unit: &RenderedUnit) -> PathBuf {
+        self.dir.join(&unit.unit)
+    }
+
+    /// The context of one evaluation case, if the manifest carries it.
+    pub fn case(&self, module: &str, case: &str) -> Option<&RenderedCase> {
+        self.manifest
+            .cases
+            .iter()
+            .find(|c| c.module == module && c.case == case)
+    }
+}
+
+impl SmokeSpec {
+    pub fn validate(&self) -> Result<(), String> {
+        match (&self.http, &self.command) {
+            (Some(_), Some(_)) => Err("smoke sets both `http` and `command`; keep one".into()),
+            (None, None) => Err("smoke sets neither `http` nor `command`".into()),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smoke_spec_reads_the_case_file_shape() {
+        let s: SmokeSpec = serde_json::from_str(
+            r#"{"unit":"x.service","case":"minimal","http":{"port":9090,"path":"/metrics","expectStatus":200},"needs":[]}"#,
+        )
+        .unwrap();
+        assert_eq!(s.http.as_ref().unwrap().port, 9090);
+        assert!(s.validate().is_ok());
+        let bad: Result<SmokeSpec, _> =
+            serde_json::from_str(r#"{"unit":"x.service","htp":{"port":1}}"#);
+        assert!(bad.is_err(), "a misspelt key must not pass silently");
+        let neither: SmokeSpec = serde_json::from_str(r#"{"unit":"x.service"}"#).unwrap();
+        assert!(neither.validate().is_err());
+    }
+
+    #[test]
+    fn reads_the_manifest_atnix_render_writes() {
+        let m: Manifest = serde_json::from_str(
+            r##"{"generatedBy":"atnix render",
+                "units":[{"unit":"x.service","module":"x","case":"minimal","fixture":false,"kind":"service",
+                          "executables":["/nix/store/a-x/bin/x","/nix/store/b-unit-script-x-pre-start/bin/x-pre-start"],
+                          "scripts":{"/nix/store/b-unit-script-x-pre-start/bin/x-pre-start":"#!/bin/sh\ntrue\n"}}],
+                "cases":[{"module":"x","case":"minimal","fixture":false,"units":["x.service"],
+                          "smoke":{"unit":"x.service","case":"minimal","command":"true","needs":[]},
+                          "users":{"x":{"name":"x","uid":null,"isSystemUser":true,"group":"x","home":"/var/empty","createHome":false}},
+                          "groups":{"x":{"name":"x","gid":null}},
+                          "tmpfiles":["d /var/lib/x 0750 x x -"],"tmpfiles_settings":{},"firewall":{},"warnings":[]}]}"##,
+        )
+        .unwrap();
+        assert_eq!(m.units[0].scripts.len(), 1);
+        let case = &m.cases[0];
+        assert!(case.users["x"].is_system_user);
+        assert_eq!(case.tmpfiles.len(), 1);
+        let smoke: SmokeSpec = serde_json::from_value(case.smoke.clone().unwrap()).unwrap();
+        assert_eq!(smoke.command.as_deref(), Some("true"));
+    }
+}
