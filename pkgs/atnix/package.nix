@@ -1,0 +1,92 @@
+# Our own toolkit, built from this repository's workspace (no source.json: the
+# source is local). Two outputs: `out` has `atnix`, wrapped with the programs
+# it drives; `exporter` has `atproto-exporter` alone, so the exporter service
+# does not pull git, nix and systemd into its closure. `atproto-exporter` in
+# pkgs/default.nix exposes that output as a package of its own.
+{
+  lib,
+  rustPlatform,
+  makeBinaryWrapper,
+  git,
+  nix,
+  systemd,
+  testers,
+}:
+let
+  workspace = lib.importTOML ../../Cargo.toml;
+in
+rustPlatform.buildRustPackage (finalAttrs: {
+  pname = "atnix";
+  inherit (workspace.workspace.package) version;
+
+  src = lib.fileset.toSource {
+    root = ../..;
+    fileset = lib.fileset.unions [
+      ../../Cargo.toml
+      ../../Cargo.lock
+      ../../crates
+    ];
+  };
+
+  # Every dependency is a crates.io crate with a checksum in Cargo.lock, so
+  # the vendor directory comes from the lockfile alone; no cargoHash to keep.
+  cargoLock.lockFile = ../../Cargo.lock;
+
+  outputs = [
+    "out"
+    "exporter"
+  ];
+
+  cargoBuildFlags = [
+    "--package"
+    "atnix"
+    "--package"
+    "atproto-exporter"
+  ];
+  cargoTestFlags = [ "--workspace" ];
+
+  nativeBuildInputs = [ makeBinaryWrapper ];
+
+  nativeCheckInputs = [
+    git # atnix-prefetch tests build small git repositories
+    nix # atnix-nar tests compare with nix-hash
+  ];
+
+  # The sandbox has no network, no ../shared/vectors beside the source and no
+  # systemd to boot. Tests that need one of these carry the word in their name
+  # (see CONTRIBUTING.md); CI runs them, the package build skips them.
+  checkFlags = [
+    "--skip=network"
+    "--skip=vectors"
+    "--skip=systemd"
+  ];
+
+  preCheck = ''
+    export HOME="$(mktemp -d)"
+  '';
+
+  postInstall = ''
+    moveToOutput bin/atproto-exporter "$exporter"
+    wrapProgram "$out/bin/atnix" \
+      --prefix PATH : ${
+        lib.makeBinPath [
+          git
+          nix
+          systemd
+        ]
+      }
+  '';
+
+  passthru.tests.version = testers.testVersion {
+    package = finalAttrs.finalPackage;
+    command = "atnix --version";
+  };
+
+  meta = {
+    description = "AT Protocol on Nix: exact source pins, repository checks, module evaluation, hardening grades and health probes";
+    homepage = "https://github.com/atnix/atnix";
+    license = lib.licenses.mit;
+    mainProgram = "atnix";
+    platforms = lib.platforms.linux;
+  };
+})
