@@ -7,6 +7,7 @@
 
 mod encoding;
 mod nar;
+mod parallel;
 
 pub use encoding::{Hash, ParseHashError};
 pub use nar::{Contents, Entry, NarWriter, flat_hash, nar_hash, nar_hash_entry, write_nar};
@@ -16,11 +17,12 @@ use std::path::PathBuf;
 /// Why a path could not be archived.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("{path}: {source}")]
+    /// The I/O error is part of the message (not a separate `source`), so a
+    /// printed error chain names it once.
+    #[error("{path}: {error}")]
     Io {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error(
         "{path}: unsupported file type ({kind}); a NAR holds only regular files, directories and symlinks"
@@ -34,7 +36,7 @@ impl Error {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            error: source,
         }
     }
 }

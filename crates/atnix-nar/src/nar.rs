@@ -96,14 +96,7 @@ impl<W: Write> NarWriter<W> {
 
     /// Writes a whole regular-file node whose `len` bytes are copied from `data`.
     pub fn file(&mut self, executable: bool, len: u64, data: &mut dyn Read) -> io::Result<()> {
-        self.open_node()?;
-        self.str(b"regular")?;
-        if executable {
-            self.str(b"executable")?;
-            self.str(b"")?;
-        }
-        self.str(b"contents")?;
-        self.out.write_all(&len.to_le_bytes())?;
+        self.file_start(executable, len)?;
         let copied = io::copy(&mut data.take(len), &mut self.out)?;
         if copied != len {
             return Err(io::Error::new(
@@ -111,8 +104,33 @@ impl<W: Write> NarWriter<W> {
                 format!("file shrank while being read ({copied} of {len} bytes)"),
             ));
         }
+        self.file_end(len)
+    }
+
+    /// A regular-file node up to its contents, which the caller writes with `raw`.
+    pub(crate) fn file_start(&mut self, executable: bool, len: u64) -> io::Result<()> {
+        self.open_node()?;
+        self.str(b"regular")?;
+        if executable {
+            self.str(b"executable")?;
+            self.str(b"")?;
+        }
+        self.str(b"contents")?;
+        self.out.write_all(&len.to_le_bytes())
+    }
+
+    /// Pads and closes a node opened with `file_start` after its `len` bytes.
+    pub(crate) fn file_end(&mut self, len: u64) -> io::Result<()> {
         self.pad(len)?;
         self.close()
+    }
+
+    pub(crate) fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)
+    }
+
+    pub(crate) fn get_mut(&mut self) -> &mut W {
+        &mut self.out
     }
 
     pub fn symlink(&mut self, target: &[u8]) -> io::Result<()> {
@@ -142,7 +160,7 @@ impl<W: Write> NarWriter<W> {
     }
 }
 
-struct HashSink(Sha256);
+pub(crate) struct HashSink(Sha256);
 
 impl Write for HashSink {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
@@ -155,11 +173,11 @@ impl Write for HashSink {
 }
 
 /// Buffers small writes so SHA-256 sees large blocks.
-fn hashing_writer() -> io::BufWriter<HashSink> {
+pub(crate) fn hashing_writer() -> io::BufWriter<HashSink> {
     io::BufWriter::with_capacity(1 << 16, HashSink(Sha256::new()))
 }
 
-fn finish(w: io::BufWriter<HashSink>) -> Hash {
+pub(crate) fn finish(w: io::BufWriter<HashSink>) -> Hash {
     let sink = w
         .into_inner()
         .unwrap_or_else(|_| unreachable!("HashSink never fails"));
@@ -167,10 +185,10 @@ fn finish(w: io::BufWriter<HashSink>) -> Hash {
 }
 
 /// NAR SHA-256 of `path`, as `nix-hash --type sha256 PATH`.
+///
+/// The walk and the file reads run on other threads; one thread hashes.
 pub fn nar_hash(path: &Path) -> Result<Hash, Error> {
-    let mut w = NarWriter::new(hashing_writer());
-    write_nar(path, &mut w)?;
-    Ok(finish(w.into_inner()))
+    crate::parallel::nar_hash(path)
 }
 
 /// Serialises `path` (a file, symlink or directory) as a NAR.
@@ -215,7 +233,7 @@ fn dump<W: Write>(path: &Path, w: &mut NarWriter<W>) -> Result<(), Error> {
     }
 }
 
-fn kind_name(ft: &fs::FileType) -> &'static str {
+pub(crate) fn kind_name(ft: &fs::FileType) -> &'static str {
     if ft.is_fifo() {
         "fifo"
     } else if ft.is_socket() {
@@ -268,18 +286,9 @@ fn dump_entry<W: Write>(entry: &Entry, w: &mut NarWriter<W>) -> Result<(), Error
     }
 }
 
-/// SHA-256 of a regular file's bytes (`nix-hash --flat`).
+/// SHA-256 of a regular file's bytes (`nix-hash --flat`); symlinks are followed.
 pub fn flat_hash(path: &Path) -> Result<Hash, Error> {
-    let meta = fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    if !meta.is_file() {
-        return Err(Error::NotAFile {
-            path: path.to_owned(),
-        });
-    }
-    let mut f = File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut w = hashing_writer();
-    io::copy(&mut f, &mut w).map_err(|e| Error::io(path, e))?;
-    Ok(finish(w))
+    crate::parallel::flat_hash(path)
 }
 
 #[cfg(test)]
@@ -320,5 +329,40 @@ mod tests {
         );
 
         assert_eq!(nar_hash(&root).unwrap(), nar_hash_entry(&tree).unwrap());
+    }
+
+    /// The threaded `nar_hash` equals a sequential serialisation, across many
+    /// reader segments and whole/streamed file sizes.
+    #[test]
+    fn parallel_hash_matches_sequential_nar() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("root");
+        for i in 0..300u32 {
+            let p = root.join(format!("d{}/f{i}", i % 7));
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(&p, vec![i as u8; (i as usize * 97) % 5000]).unwrap();
+            if i % 3 == 0 {
+                fs::set_permissions(&p, fs::Permissions::from_mode(0o755)).unwrap();
+            }
+        }
+        for (i, len) in [128 * 1024, 128 * 1024 + 1, 2 * 1024 * 1024 + 7]
+            .into_iter()
+            .enumerate()
+        {
+            fs::write(root.join(format!("big{i}")), vec![0xa5; len]).unwrap();
+        }
+        fs::create_dir_all(root.join("empty")).unwrap();
+        std::os::unix::fs::symlink("d1/f1", root.join("link")).unwrap();
+
+        let mut w = NarWriter::new(hashing_writer());
+        write_nar(&root, &mut w).unwrap();
+        assert_eq!(nar_hash(&root).unwrap(), finish(w.into_inner()));
+        let big = root.join("big2");
+        let mut w = NarWriter::new(hashing_writer());
+        write_nar(&big, &mut w).unwrap();
+        assert_eq!(nar_hash(&big).unwrap(), finish(w.into_inner()));
+        let mut h = hashing_writer();
+        h.write_all(&fs::read(&big).unwrap()).unwrap();
+        assert_eq!(flat_hash(&big).unwrap(), finish(h));
     }
 }

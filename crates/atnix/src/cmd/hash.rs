@@ -24,7 +24,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     } else {
         atnix_nar::nar_hash(&args.path)
     }
-    .with_context(|| format!("cannot hash {}", args.path.display()))?;
+    .context("cannot hash")?;
     let text = if args.base32 {
         hash.to_nix32()
     } else if args.hex {

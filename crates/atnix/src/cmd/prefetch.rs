@@ -1,8 +1,147 @@
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-#[derive(clap::Args, Debug)]
-pub struct Args {}
+use anyhow::{Context, bail};
+use atnix_prefetch::GitMode;
+use serde_json::Value;
 
-pub fn run(_args: Args) -> anyhow::Result<ExitCode> {
-    anyhow::bail!("not built yet")
+#[derive(clap::Args, Debug)]
+#[command(group = clap::ArgGroup::new("source").required(true).args(["repo", "url"]))]
+pub struct Args {
+    /// Git repository: a local path (bare or not) or any URL git understands.
+    /// Read with the git CLI, so `url.*.insteadOf` from your git config applies.
+    pub repo: Option<String>,
+    /// Commit (full or abbreviated), tag or branch to pin; the pin records the commit.
+    #[arg(long, requires = "repo")]
+    pub rev: Option<String>,
+    /// Hash fetchgit's tree (a checkout without .git) instead of `git archive`
+    /// (fetchFromGitHub/fetchFromTangled).
+    #[arg(long, requires = "repo")]
+    pub checkout: bool,
+    /// With --checkout: check out submodules recursively (fetchgit's fetchSubmodules).
+    #[arg(long, requires = "checkout")]
+    pub submodules: bool,
+    /// Pin a URL instead: fetchurl's flat hash (file:// works too).
+    #[arg(long, conflicts_with_all = ["repo", "rev", "checkout"])]
+    pub url: Option<String>,
+    /// With --url: unpack the archive (tar.gz/xz/bz2, zip) and strip its root like fetchzip.
+    #[arg(long, requires = "url")]
+    pub unpack: bool,
+    /// Update this existing source.json in place (other fields and key order kept).
+    #[arg(long, value_name = "FILE")]
+    pub write: Option<PathBuf>,
+}
+
+/// JSON fields in output order.
+type Fields = Vec<(&'static str, Value)>;
+
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    // Fail on a bad --write target before any fetching.
+    let existing_fetcher = match &args.write {
+        Some(path) => Some(read_fetcher(path)?),
+        None => None,
+    };
+    let (pin, updates, fetcher): (Fields, Fields, &str) = if let Some(url) = &args.url {
+        let hash = atnix_prefetch::prefetch_url(url, args.unpack)
+            .with_context(|| format!("cannot prefetch {url}"))?;
+        let hash = Value::from(hash.to_sri());
+        (
+            vec![
+                ("fetcher", "url".into()),
+                ("url", url.as_str().into()),
+                ("hash", hash.clone()),
+            ],
+            vec![("url", url.as_str().into()), ("hash", hash)],
+            "url",
+        )
+    } else {
+        let repo = args.repo.as_deref().expect("clap requires repo or --url");
+        let Some(rev) = args.rev.as_deref() else {
+            bail!("--rev is required with a repository (a commit, tag or branch)");
+        };
+        let mode = if args.checkout {
+            GitMode::Checkout {
+                submodules: args.submodules,
+            }
+        } else {
+            GitMode::Archive
+        };
+        let got = atnix_prefetch::prefetch_git(repo, rev, mode)
+            .with_context(|| format!("cannot prefetch {repo} at {rev}"))?;
+        let is_url = !Path::new(repo).exists();
+        let mut pin: Fields = Vec::new();
+        let fetcher = match (mode, atnix_prefetch::infer_locator(repo)) {
+            (GitMode::Archive, Some(loc)) => {
+                pin.push(("fetcher", loc.fetcher.into()));
+                pin.push(("owner", loc.owner.into()));
+                pin.push(("repo", loc.repo.into()));
+                loc.fetcher
+            }
+            (GitMode::Archive, None) => {
+                if is_url {
+                    pin.push(("url", repo.into()));
+                }
+                "github"
+            }
+            (GitMode::Checkout { .. }, _) => {
+                pin.push(("fetcher", "git".into()));
+                if is_url {
+                    pin.push(("url", repo.into()));
+                }
+                "git"
+            }
+        };
+        let rev = Value::from(got.rev);
+        let hash = Value::from(got.hash.to_sri());
+        pin.push(("rev", rev.clone()));
+        pin.push(("hash", hash.clone()));
+        (pin, vec![("rev", rev), ("hash", hash)], fetcher)
+    };
+
+    if let (Some(path), Some(existing)) = (&args.write, existing_fetcher) {
+        check_fetcher(existing.as_deref(), fetcher, args.checkout)
+            .with_context(|| format!("not updating {}", path.display()))?;
+        atnix_prefetch::update_source_json(path, &updates)
+            .with_context(|| format!("cannot update {}", path.display()))?;
+        eprintln!("updated {}", path.display());
+    }
+    print!("{}", atnix_prefetch::pin_json(&pin));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The `fetcher` field of an existing source.json (which must be a JSON object).
+fn read_fetcher(path: &Path) -> anyhow::Result<Option<String>> {
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: Value = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not valid JSON", path.display()))?;
+    let Value::Object(map) = doc else {
+        bail!("{} is not a JSON object", path.display());
+    };
+    Ok(map
+        .get("fetcher")
+        .and_then(Value::as_str)
+        .map(str::to_owned))
+}
+
+/// Refuses to record a hash computed with other semantics than the file's fetcher uses.
+fn check_fetcher(existing: Option<&str>, computed: &str, checkout: bool) -> anyhow::Result<()> {
+    let ok = match existing {
+        None => true,
+        Some("github" | "tangled") => !checkout && computed != "url",
+        Some("git") => checkout,
+        Some("url") => computed == "url",
+        Some(other) => bail!("unknown fetcher {other:?}"),
+    };
+    if !ok {
+        bail!(
+            "its fetcher is {:?}, which hashes a different tree; use {}",
+            existing.unwrap_or_default(),
+            match existing {
+                Some("git") => "--checkout",
+                Some("url") => "--url",
+                _ => "the default git archive mode (no --checkout)",
+            }
+        );
+    }
+    Ok(())
 }

@@ -1,0 +1,266 @@
+use std::ffi::OsStr;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use atnix_nar::Hash;
+
+use crate::Error;
+
+/// Which tree of the commit is hashed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GitMode {
+    /// `git archive` of the commit, as GitHub and Tangled serve it to
+    /// fetchFromGitHub/fetchFromTangled (via fetchzip): export-ignore and
+    /// export-subst applied, eol/ident converted, submodules empty directories.
+    Archive,
+    /// fetchgit's tree: a checkout (eol/ident/filters applied, no export-*)
+    /// with every `.git` removed; `submodules` checks them out recursively.
+    Checkout { submodules: bool },
+}
+
+/// A resolved commit and the NAR hash of its tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GitPin {
+    /// Full 40-hex commit id.
+    pub rev: String,
+    pub hash: Hash,
+}
+
+/// Fetches `rev` (a commit id, possibly abbreviated, or a ref name) from `repo`
+/// (a local repository path, bare or not, or any URL git understands) into a
+/// temporary repository and hashes the tree `mode` selects.
+pub fn prefetch_git(repo: &str, rev: &str, mode: GitMode) -> Result<GitPin, Error> {
+    let (remote, local) = match Path::new(repo).exists() {
+        true => {
+            let abs = fs::canonicalize(repo).map_err(|e| Error::io(repo, e))?;
+            (abs.into_os_string(), true)
+        }
+        false => (repo.into(), repo.starts_with("file://")),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix("atnix-prefetch-")
+        .tempdir()
+        .map_err(|e| Error::io(std::env::temp_dir(), e))?;
+    let dir = tmp.path().join("repo");
+    let attributes = tmp.path().join("no-attributes");
+    fs::write(&attributes, b"").map_err(|e| Error::io(&attributes, e))?;
+
+    let ctx = Git { dir: &dir, repo };
+    let bare = mode == GitMode::Archive;
+    let mut init: Vec<&OsStr> = vec!["init".as_ref(), "-q".as_ref()];
+    if bare {
+        init.push("--bare".as_ref());
+    }
+    init.push(dir.as_os_str());
+    ctx.run_in(tmp.path(), "init", &init)?;
+    // What GitHub's servers and Nix's sandboxed git see: no line-ending
+    // conversion beyond the repository's own attributes, and none of the
+    // user's global attributes. Repository-local config beats global config;
+    // `url.*.insteadOf` and credentials still come from the user.
+    for (key, value) in [
+        ("core.autocrlf", OsStr::new("false")),
+        ("core.eol", OsStr::new("lf")),
+        ("core.attributesFile", attributes.as_os_str()),
+        ("core.symlinks", OsStr::new("true")),
+    ] {
+        ctx.run("config", &[OsStr::new("config"), key.as_ref(), value])?;
+    }
+    ctx.run(
+        "remote add",
+        &[
+            "remote".as_ref(),
+            "add".as_ref(),
+            "origin".as_ref(),
+            &remote,
+        ],
+    )?;
+
+    let commit = ctx.fetch(rev)?;
+    tracing::debug!(%commit, "fetched");
+
+    let hash = match mode {
+        GitMode::Archive => ctx.archive_hash(&commit)?,
+        GitMode::Checkout { submodules } => {
+            ctx.run(
+                "checkout",
+                &[
+                    "checkout".as_ref(),
+                    "-q".as_ref(),
+                    "--detach".as_ref(),
+                    commit.as_ref(),
+                ],
+            )?;
+            if submodules {
+                let mut args: Vec<&OsStr> = Vec::new();
+                if local {
+                    // Local submodule URLs (relative to a local superproject)
+                    // need the file transport, which git disables for
+                    // submodules by default.
+                    args.extend([OsStr::new("-c"), OsStr::new("protocol.file.allow=always")]);
+                }
+                args.extend(
+                    ["submodule", "update", "--init", "--recursive", "-q"]
+                        .iter()
+                        .map(OsStr::new),
+                );
+                ctx.run("submodule update", &args)?;
+            }
+            remove_dot_git(&dir)?;
+            atnix_nar::nar_hash(&dir)?
+        }
+    };
+    Ok(GitPin { rev: commit, hash })
+}
+
+struct Git<'a> {
+    dir: &'a Path,
+    repo: &'a str,
+}
+
+impl Git<'_> {
+    fn command(&self, cwd: &Path) -> Command {
+        let mut cmd = Command::new("git");
+        cmd.current_dir(cwd)
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env_remove("GIT_DIR")
+            .env_remove("GIT_WORK_TREE")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    fn run_in(&self, cwd: &Path, action: &'static str, args: &[&OsStr]) -> Result<String, Error> {
+        let out = self
+            .command(cwd)
+            .args(args)
+            .output()
+            .map_err(Error::GitMissing)?;
+        if !out.status.success() {
+            return Err(Error::Git {
+                action,
+                repo: self.repo.to_owned(),
+                stderr: last_lines(&out.stderr),
+            });
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+    }
+
+    fn run(&self, action: &'static str, args: &[&OsStr]) -> Result<String, Error> {
+        self.run_in(self.dir, action, args)
+    }
+
+    fn run_str(&self, action: &'static str, args: &[&str]) -> Result<String, Error> {
+        let args: Vec<&OsStr> = args.iter().map(OsStr::new).collect();
+        self.run(action, &args)
+    }
+
+    /// Fetches `rev` shallowly when the server allows it, else everything, and
+    /// returns the full commit id.
+    fn fetch(&self, rev: &str) -> Result<String, Error> {
+        if rev.is_empty() || rev.starts_with('-') {
+            return Err(Error::UnknownRev {
+                rev: rev.to_owned(),
+                repo: self.repo.to_owned(),
+            });
+        }
+        let shallow = self.run_str(
+            "fetch",
+            &["fetch", "-q", "--no-tags", "--depth", "1", "origin", rev],
+        );
+        match shallow {
+            Ok(_) => {
+                return self.run_str(
+                    "rev-parse",
+                    &["rev-parse", "--verify", "FETCH_HEAD^{commit}"],
+                );
+            }
+            Err(e) => tracing::debug!("shallow fetch failed, fetching everything: {e}"),
+        }
+        // A full fetch reports an unreachable or invalid repository; after it
+        // succeeds, a rev that does not resolve is unknown.
+        self.run_str(
+            "fetch",
+            &[
+                "fetch",
+                "-q",
+                "--tags",
+                "origin",
+                "+refs/heads/*:refs/remotes/origin/*",
+            ],
+        )?;
+        let candidates = [
+            format!("{rev}^{{commit}}"),
+            format!("refs/remotes/origin/{rev}^{{commit}}"),
+        ];
+        for c in &candidates {
+            if let Ok(commit) = self.run_str("rev-parse", &["rev-parse", "-q", "--verify", c]) {
+                return Ok(commit);
+            }
+        }
+        Err(Error::UnknownRev {
+            rev: rev.to_owned(),
+            repo: self.repo.to_owned(),
+        })
+    }
+
+    /// Streams `git archive` of `commit` into an in-memory tree and hashes it.
+    fn archive_hash(&self, commit: &str) -> Result<Hash, Error> {
+        let stderr_path = self.dir.join("archive.stderr");
+        let stderr = fs::File::create(&stderr_path).map_err(|e| Error::io(&stderr_path, e))?;
+        let mut child = self
+            .command(self.dir)
+            .args(["archive", "--format=tar", commit])
+            .stdout(Stdio::piped())
+            .stderr(stderr)
+            .spawn()
+            .map_err(Error::GitMissing)?;
+        let stdout = child.stdout.take().expect("piped stdout");
+        let tree = crate::unpack::tar_tree(stdout, "git archive");
+        let status = child.wait().map_err(Error::GitMissing)?;
+        let stderr = fs::read(&stderr_path).unwrap_or_default();
+        // A tar error makes git die of a broken pipe with nothing to say; then
+        // the tar error is the one to report.
+        if !status.success() && (tree.is_ok() || !stderr.is_empty()) {
+            return Err(Error::Git {
+                action: "archive",
+                repo: self.repo.to_owned(),
+                stderr: last_lines(&stderr),
+            });
+        }
+        Ok(atnix_nar::nar_hash_entry(&tree?)?)
+    }
+}
+
+fn last_lines(stderr: &[u8]) -> String {
+    let text = String::from_utf8_lossy(stderr);
+    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+    let tail = &lines[lines.len().saturating_sub(3)..];
+    if tail.is_empty() {
+        "no error message".to_owned()
+    } else {
+        tail.join(" / ")
+    }
+}
+
+/// Removes every `.git` file or directory below `dir`, as nix-prefetch-git does.
+fn remove_dot_git(dir: &Path) -> Result<(), Error> {
+    let mut stack: Vec<PathBuf> = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for entry in fs::read_dir(&d).map_err(|e| Error::io(&d, e))? {
+            let entry = entry.map_err(|e| Error::io(&d, e))?;
+            let path = entry.path();
+            let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
+            if entry.file_name() == ".git" {
+                let removed = if ft.is_dir() {
+                    fs::remove_dir_all(&path)
+                } else {
+                    fs::remove_file(&path)
+                };
+                removed.map_err(|e| Error::io(&path, e))?;
+            } else if ft.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    Ok(())
+}
