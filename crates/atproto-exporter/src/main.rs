@@ -1,3 +1,287 @@
+//! atproto-exporter: a blackbox-style Prometheus exporter for ATProto services.
+//!
+//! `GET /probe?target=URL&module=NAME` runs one probe and answers 200 with OpenMetrics text
+//! (`probe_success`, `probe_duration_seconds` and module metrics); `GET /metrics` gives the
+//! exporter's own metrics.
+
+mod metrics;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use atnix_probe::{Config, ProbeParams, Prober};
+use axum::Router;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use clap::Parser;
+use serde::Deserialize;
+use tokio::sync::Semaphore;
+
+/// Default listen address: loopback, port 9197 (blackbox_exporter uses 9115).
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9197";
+
+const OPENMETRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+#[derive(Parser, Debug)]
+#[command(
+    version,
+    about = "Prometheus exporter probing ATProto services (PDS, relay, jetstream, PLC, labeler, feed generator, handle)"
+)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = DEFAULT_LISTEN, env = "ATPROTO_EXPORTER_LISTEN")]
+    listen: SocketAddr,
+    /// TOML file with module options (`[modules.<name>] prober = "pds" ...`).
+    #[arg(long, env = "ATPROTO_EXPORTER_CONFIG")]
+    config: Option<PathBuf>,
+    /// Probe timeout when Prometheus sends no X-Prometheus-Scrape-Timeout-Seconds.
+    #[arg(long, default_value_t = 10.0)]
+    default_timeout: f64,
+    /// Seconds subtracted from the scrape timeout so the answer arrives in time.
+    #[arg(long, default_value_t = 0.5)]
+    timeout_offset: f64,
+    /// Probes running at once at most; more wait (bounded memory under load).
+    #[arg(long, default_value_t = 16)]
+    max_concurrent_probes: usize,
+}
+
+struct AppState {
+    config: Config,
+    prober: Prober,
+    metrics: metrics::SelfMetrics,
+    limit: Semaphore,
+    default_timeout: f64,
+    timeout_offset: f64,
+}
+
+#[derive(Deserialize)]
+struct ProbeQuery {
+    target: Option<String>,
+    module: Option<String>,
+    host: Option<String>,
+}
+
 fn main() -> anyhow::Result<()> {
-    anyhow::bail!("atproto-exporter: not built yet")
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ATPROTO_EXPORTER_LOG")
+                .unwrap_or_else(|_| "info".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            Config::from_toml(&text).with_context(|| format!("in {}", path.display()))?
+        }
+        None => Config::default(),
+    };
+    anyhow::ensure!(
+        args.default_timeout.is_finite() && args.default_timeout > 0.0,
+        "--default-timeout must be positive"
+    );
+    anyhow::ensure!(
+        args.timeout_offset.is_finite() && args.timeout_offset >= 0.0,
+        "--timeout-offset must not be negative"
+    );
+    anyhow::ensure!(
+        args.max_concurrent_probes > 0,
+        "--max-concurrent-probes must be at least 1"
+    );
+    // Two worker threads are plenty for I/O-bound probes and keep memory small.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    rt.block_on(serve(args, config))
+}
+
+async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
+    let state = Arc::new(AppState {
+        prober: Prober::new().context("building the HTTP client")?,
+        metrics: metrics::SelfMetrics::new(&config.module_names()),
+        config,
+        limit: Semaphore::new(args.max_concurrent_probes),
+        default_timeout: args.default_timeout,
+        timeout_offset: args.timeout_offset,
+    });
+    let app = Router::new()
+        .route("/", get(index))
+        .route("/probe", get(probe))
+        .route("/metrics", get(self_metrics))
+        .with_state(state);
+    let listener = tokio::net::TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("binding {}", args.listen))?;
+    tracing::info!(listen = %listener.local_addr()?, "atproto-exporter listening");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown())
+        .await
+        .context("serving HTTP")
+}
+
+async fn shutdown() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    ctrl_c.await.unwrap_or(());
+}
+
+async fn index(State(state): State<Arc<AppState>>) -> impl IntoResponse {
+    let modules = state.config.module_names().join(", ");
+    format!(
+        "atproto-exporter {}\n\nGET /probe?target=<url or handle>&module=<name>[&host=<pds host, relay module>]\nGET /metrics\n\nmodules: {modules}\n",
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// The probe timeout: the scrape timeout minus the offset, capped by the module's own timeout.
+fn probe_timeout(
+    headers: &HeaderMap,
+    module_timeout: Option<f64>,
+    default: f64,
+    offset: f64,
+) -> Duration {
+    let scrape = headers
+        .get("x-prometheus-scrape-timeout-seconds")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite() && *v > 0.0);
+    let mut t = match scrape {
+        Some(s) => (s - offset).max(0.1),
+        None => default,
+    };
+    if let Some(m) = module_timeout {
+        t = t.min(m);
+    }
+    Duration::from_secs_f64(t.clamp(0.1, 300.0))
+}
+
+async fn probe(
+    State(state): State<Arc<AppState>>,
+    Query(q): Query<ProbeQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(target) = q.target else {
+        return (StatusCode::BAD_REQUEST, "target parameter is missing\n").into_response();
+    };
+    let module_name = q.module.unwrap_or_else(|| "pds".into());
+    let Some(module) = state.config.module(&module_name) else {
+        return (
+            StatusCode::BAD_REQUEST,
+            format!(
+                "unknown module {module_name:?}; known: {}\n",
+                state.config.module_names().join(", ")
+            ),
+        )
+            .into_response();
+    };
+    let timeout = probe_timeout(
+        &headers,
+        module.timeout_seconds(),
+        state.default_timeout,
+        state.timeout_offset,
+    );
+    let params = ProbeParams { host: q.host };
+
+    // Waiting for a slot counts against the probe's time; a probe that never got one fails.
+    let start = std::time::Instant::now();
+    let permit = tokio::time::timeout(timeout, state.limit.acquire()).await;
+    let remaining = timeout.saturating_sub(start.elapsed());
+    state.metrics.in_flight.inc();
+    let report = match permit {
+        Ok(Ok(_permit)) => {
+            // Run in its own task so that even a panic inside a probe becomes probe_success 0.
+            let st = state.clone();
+            let (m, t, n) = (module.clone(), target.clone(), module_name.clone());
+            let handle =
+                tokio::spawn(async move { st.prober.probe(&n, &m, &t, &params, remaining).await });
+            match handle.await {
+                Ok(r) => Some(r),
+                Err(e) => {
+                    tracing::error!(module = %module_name, error = %e, "probe task failed");
+                    None
+                }
+            }
+        }
+        _ => None,
+    };
+    state.metrics.in_flight.dec();
+    let elapsed = start.elapsed();
+    let body = match &report {
+        Some(r) => metrics::encode_report(r),
+        None => metrics::encode_failure(elapsed),
+    };
+    let ok = report.as_ref().is_some_and(|r| r.success);
+    state.metrics.observe(&module_name, ok, elapsed);
+    if let Some(r) = &report {
+        for s in r
+            .steps
+            .iter()
+            .filter(|s| s.status == atnix_probe::StepStatus::Failed)
+        {
+            tracing::debug!(module = %module_name, step = s.name, detail = %s.detail, "probe step failed");
+        }
+    }
+    ([(header::CONTENT_TYPE, OPENMETRICS)], body).into_response()
+}
+
+async fn self_metrics(State(state): State<Arc<AppState>>) -> Response {
+    (
+        [(header::CONTENT_TYPE, OPENMETRICS)],
+        state.metrics.encode(),
+    )
+        .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_from_header() {
+        let mut h = HeaderMap::new();
+        assert_eq!(probe_timeout(&h, None, 10.0, 0.5), Duration::from_secs(10));
+        h.insert("x-prometheus-scrape-timeout-seconds", "5".parse().unwrap());
+        assert_eq!(
+            probe_timeout(&h, None, 10.0, 0.5),
+            Duration::from_millis(4500)
+        );
+        assert_eq!(
+            probe_timeout(&h, Some(2.0), 10.0, 0.5),
+            Duration::from_secs(2)
+        );
+        h.insert(
+            "x-prometheus-scrape-timeout-seconds",
+            "garbage".parse().unwrap(),
+        );
+        assert_eq!(probe_timeout(&h, None, 10.0, 0.5), Duration::from_secs(10));
+        h.insert(
+            "x-prometheus-scrape-timeout-seconds",
+            "0.2".parse().unwrap(),
+        );
+        assert_eq!(
+            probe_timeout(&h, None, 10.0, 0.5),
+            Duration::from_millis(100)
+        );
+    }
 }

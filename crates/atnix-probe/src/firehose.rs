@@ -1,0 +1,279 @@
+//! Firehose (`subscribeRepos`) liveness and head-seq discovery over WebSockets.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use tokio::time::timeout;
+use tokio_tungstenite::tungstenite::Message;
+use url::Url;
+
+use crate::frame::{Frame, decode_frame, kind_label};
+
+type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Frames read and decoded while probing, by type label, plus decode errors.
+#[derive(Debug, Default, Clone)]
+pub struct FrameStats {
+    pub by_kind: BTreeMap<&'static str, u64>,
+    pub decode_errors: u64,
+    /// Highest seq seen and the `time` of that frame.
+    pub max_seq: Option<(i64, Option<String>)>,
+    pub errors: BTreeMap<String, u64>,
+}
+
+impl FrameStats {
+    /// Add another probe connection's counts to these.
+    pub fn merge(&mut self, other: FrameStats) {
+        for (k, n) in other.by_kind {
+            *self.by_kind.entry(k).or_default() += n;
+        }
+        for (k, n) in other.errors {
+            *self.errors.entry(k).or_default() += n;
+        }
+        self.decode_errors += other.decode_errors;
+        if let Some((s, t)) = other.max_seq
+            && self.max_seq.as_ref().is_none_or(|(m, _)| s > *m)
+        {
+            self.max_seq = Some((s, t));
+        }
+    }
+
+    fn note(&mut self, bytes: &[u8]) -> Option<Frame> {
+        match decode_frame(bytes) {
+            Ok(frame) => {
+                match &frame {
+                    Frame::Message {
+                        kind,
+                        seq,
+                        time,
+                        name,
+                    } => {
+                        *self.by_kind.entry(kind_label(kind)).or_default() += 1;
+                        if let Some(name) = name.as_deref().filter(|_| kind == "#info") {
+                            *self
+                                .errors
+                                .entry(error_label(name).to_string())
+                                .or_default() += 1;
+                        }
+                        if let Some(s) = *seq
+                            && self.max_seq.as_ref().is_none_or(|(m, _)| s > *m)
+                        {
+                            self.max_seq = Some((s, time.clone()));
+                        }
+                    }
+                    // FutureCursor is what the head-seq search provokes on purpose.
+                    Frame::Error { error, .. } if error == "FutureCursor" => {}
+                    Frame::Error { error, .. } => {
+                        *self
+                            .errors
+                            .entry(error_label(error).to_string())
+                            .or_default() += 1;
+                    }
+                }
+                Some(frame)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "undecodable frame");
+                self.decode_errors += 1;
+                None
+            }
+        }
+    }
+}
+
+/// Bounded label for stream error names.
+pub fn error_label(error: &str) -> &'static str {
+    match error {
+        "FutureCursor" => "FutureCursor",
+        "ConsumerTooSlow" => "ConsumerTooSlow",
+        "OutdatedCursor" => "OutdatedCursor",
+        _ => "other",
+    }
+}
+
+/// Connect, returning the stream and the connect time.
+pub async fn connect(url: &Url, limit: Duration) -> Result<(Ws, Duration), String> {
+    let start = Instant::now();
+    let (ws, _resp) = timeout(limit, tokio_tungstenite::connect_async(url.as_str()))
+        .await
+        .map_err(|_| "websocket connect timed out".to_string())?
+        .map_err(|e| format!("websocket connect failed: {}", crate::http::error_chain(&e)))?;
+    Ok((ws, start.elapsed()))
+}
+
+/// Send a close frame without waiting for the server's answer (dropping the stream ends it).
+pub async fn close(ws: &mut Ws) {
+    let _ = timeout(Duration::from_millis(20), ws.send(Message::Close(None))).await;
+}
+
+/// Send a ping and wait for its pong; frames arriving meanwhile are counted.
+pub async fn ping(
+    ws: &mut Ws,
+    limit: Duration,
+    stats: &mut FrameStats,
+) -> Result<Duration, String> {
+    let start = Instant::now();
+    let payload = b"atproto-exporter".to_vec();
+    ws.send(Message::Ping(payload.clone().into()))
+        .await
+        .map_err(|e| format!("ping send failed: {e}"))?;
+    let deadline = start + limit;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match timeout(left, ws.next()).await {
+            Err(_) => return Err("no pong before the deadline".into()),
+            Ok(None) => return Err("stream closed before pong".into()),
+            Ok(Some(Err(e))) => return Err(format!("websocket error: {e}")),
+            Ok(Some(Ok(Message::Pong(p)))) if p.as_ref() == payload.as_slice() => {
+                return Ok(start.elapsed());
+            }
+            Ok(Some(Ok(Message::Binary(b)))) => {
+                if let Some(Frame::Error { error, .. }) = stats.note(&b) {
+                    return Err(format!("stream error frame {error}"));
+                }
+            }
+            Ok(Some(Ok(Message::Close(c)))) => {
+                return Err(format!("stream closed before pong: {c:?}"));
+            }
+            Ok(Some(Ok(_))) => {}
+        }
+    }
+}
+
+/// What a connection with `cursor=N` showed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CursorOutcome {
+    /// `FutureCursor`: head < N.
+    Future,
+    /// Frames with seqs up to this one arrived: head >= it.
+    Frames(i64),
+    /// Accepted, nothing arrived within the quiet window: head >= N (== N on a live stream).
+    Quiet,
+}
+
+/// Open `base?cursor=N` and read until an error frame, a burst of frames ends, or quiet.
+pub async fn try_cursor(
+    url: &Url,
+    cursor: i64,
+    quiet: Duration,
+    limit: Duration,
+    stats: &mut FrameStats,
+) -> Result<CursorOutcome, String> {
+    let deadline = Instant::now() + limit;
+    let mut url = url.clone();
+    url.query_pairs_mut()
+        .clear()
+        .append_pair("cursor", &cursor.to_string());
+    let (mut ws, _) = connect(&url, limit).await?;
+    let mut best: Option<i64> = None;
+    let mut frames = 0u32;
+    let outcome = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // After the first frame, a short gap ends the replay burst.
+        let wait = if best.is_some() {
+            Duration::from_millis(10).min(left)
+        } else {
+            quiet.min(left)
+        };
+        match timeout(wait, ws.next()).await {
+            Err(_) => break Ok(best.map_or(CursorOutcome::Quiet, CursorOutcome::Frames)),
+            Ok(None) | Ok(Some(Ok(Message::Close(_)))) => {
+                break best
+                    .map(CursorOutcome::Frames)
+                    .ok_or_else(|| "stream closed without frames".to_string());
+            }
+            Ok(Some(Err(e))) => break Err(format!("websocket error: {e}")),
+            Ok(Some(Ok(Message::Binary(b)))) => match stats.note(&b) {
+                Some(Frame::Error { error, .. }) if error == "FutureCursor" => {
+                    break Ok(CursorOutcome::Future);
+                }
+                Some(Frame::Error { error, message }) => {
+                    break Err(format!(
+                        "stream error {error}: {}",
+                        message.unwrap_or_default()
+                    ));
+                }
+                Some(Frame::Message { seq: Some(s), .. }) => {
+                    best = Some(best.map_or(s, |b| b.max(s)));
+                    frames += 1;
+                    if frames >= 2000 {
+                        break Ok(CursorOutcome::Frames(s));
+                    }
+                }
+                _ => {}
+            },
+            Ok(Some(Ok(_))) => {}
+        }
+    };
+    close(&mut ws).await;
+    outcome
+}
+
+/// The head seq found by [`head_seq`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadSeq {
+    /// Lower bound on the head seq; the head itself when `exact`.
+    pub seq: i64,
+    pub exact: bool,
+    pub connections: u32,
+}
+
+/// Find the newest seq of a stream that answers `FutureCursor` to cursors past its head
+/// (the PDS does): gallop up from replayed frames, then bisect between the highest accepted
+/// cursor and the lowest refused one. Every connection is bounded; on a small PDS this takes
+/// two connections (replay from 0, then head+1 is refused).
+pub async fn head_seq(
+    url: &Url,
+    quiet: Duration,
+    max_steps: u32,
+    budget: Duration,
+    stats: &mut FrameStats,
+) -> Result<HeadSeq, String> {
+    let deadline = Instant::now() + budget;
+    let mut lo: i64 = 0; // head >= lo
+    let mut hi: Option<i64> = None; // head <= hi
+    let mut step: i64 = 1;
+    let mut next: i64 = 0;
+    let mut connections = 0;
+    while connections < max_steps {
+        if hi.is_some_and(|h| h <= lo) {
+            return Ok(HeadSeq {
+                seq: lo,
+                exact: true,
+                connections,
+            });
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break;
+        }
+        connections += 1;
+        match try_cursor(url, next, quiet, left, stats).await? {
+            CursorOutcome::Future => hi = Some(next - 1),
+            CursorOutcome::Frames(s) => lo = lo.max(s),
+            CursorOutcome::Quiet => lo = lo.max(next),
+        }
+        if let Some(h) = hi {
+            if h < lo {
+                // The stream moved on between connections; its head is at least lo.
+                hi = None;
+                step = 1;
+            } else {
+                next = lo + (h - lo + 1) / 2;
+                if next <= lo {
+                    next = lo + 1;
+                }
+                continue;
+            }
+        }
+        next = lo.saturating_add(step);
+        step = step.saturating_mul(2);
+    }
+    Ok(HeadSeq {
+        seq: lo,
+        exact: hi.is_some_and(|h| h <= lo),
+        connections,
+    })
+}
