@@ -1,0 +1,167 @@
+# allegedly: a PLC (did:plc directory) mirror in front of a reference
+# did-method-plc server. `services.allegedly`, not services.microcosm.*:
+# allegedly is its own repository and crate (at-microcosm/allegedly), not a
+# member of the microcosm-rs workspace, and the namespace rule is
+# services.<family>.<app> for workspace families only.
+#
+# Flags from src/bin/allegedly.rs, src/bin/mod.rs (global --upstream,
+# --upstream-throttle-ms) and src/bin/mirror.rs at the pin in
+# pkgs/allegedly/source.json (fixtures: tests/fixtures/help/allegedly*.txt).
+#
+# Modes (subcommands):
+# - `mirror`: serve the wrapped server and keep its Postgres in sync with the
+#   upstream PLC (needs write access to that Postgres);
+# - `wrap`: serve the wrapped server read-only, no sync.
+#
+# Not exposed: allegedly's built-in ACME (`--acme-domain` …) forces :80/:443
+# and CAP_NET_BIND_SERVICE; use the nginx virtual host for TLS.
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}:
+let
+  cfg = config.services.allegedly;
+  opt = "services.allegedly";
+  inherit (lib)
+    mkIf
+    mkOption
+    mkEnableOption
+    types
+    optionals
+    ;
+  mlib = import ./lib.nix { inherit lib; };
+  atnixPkgs = import ../../pkgs { inherit pkgs; };
+
+  args = [
+    (lib.getExe cfg.package)
+    cfg.mode
+    "--upstream"
+    cfg.upstream
+    "--upstream-throttle-ms"
+    (toString cfg.upstreamThrottleMs)
+    "--wrap"
+    (toString cfg.wrap)
+    "--bind"
+    (mlib.socketAddr cfg.listenAddress cfg.port)
+  ]
+  ++ optionals (cfg.wrapPgCert != null) [
+    "--wrap-pg-cert"
+    (toString cfg.wrapPgCert)
+  ]
+  ++ optionals cfg.experimentalWriteUpstream [ "--experimental-write-upstream" ]
+  ++ cfg.extraArgs;
+in
+{
+  options.services.allegedly = {
+    enable = mkEnableOption "allegedly, microcosm's PLC mirror";
+    package = lib.mkPackageOption atnixPkgs "allegedly" {
+      pkgsText = "atnix.packages.\${system}";
+    };
+    mode = mkOption {
+      type = types.enum [
+        "mirror"
+        "wrap"
+      ];
+      default = "mirror";
+      description = ''
+        `mirror` serves the wrapped PLC server and syncs its Postgres from
+        `upstream` (needs `wrapPgFile`); `wrap` only serves it, read-only.
+      '';
+    };
+  }
+  // mlib.mkListenOptions {
+    name = "allegedly";
+    defaultPort = 8000;
+  }
+  // {
+    upstream = mkOption {
+      type = types.str;
+      default = "https://plc.directory";
+      description = "Upstream PLC server to sync from (`--upstream`, upstream default).";
+    };
+    upstreamThrottleMs = mkOption {
+      type = types.ints.unsigned;
+      default = 600;
+      description = "Minimum interval between upstream requests in ms (`--upstream-throttle-ms`; plc.directory allows 500 requests per 5 min).";
+    };
+    wrap = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      example = "http://127.0.0.1:2582";
+      description = "URL of the reference did-method-plc server allegedly wraps (`--wrap`). Required.";
+    };
+    wrapPgFile = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      example = "/run/secrets/allegedly-pg-url";
+      description = ''
+        File holding the URL of the wrapped server's Postgres, with write
+        access (`--wrap-pg` / ALLEGEDLY_WRAP_PG), e.g.
+        `postgresql://plc:PASSWORD@127.0.0.1/plc`. Required in `mirror`
+        mode. Read through a systemd credential, so the URL and its
+        password never enter the Nix store.
+      '';
+    };
+    wrapPgCert = mkOption {
+      type = types.nullOr types.path;
+      default = null;
+      description = "CA certificate for the Postgres TLS connection (`--wrap-pg-cert`).";
+    };
+    experimentalWriteUpstream = mkOption {
+      type = types.bool;
+      default = false;
+      description = "Forward PLC operations posted to the mirror on to `upstream` (`--experimental-write-upstream`).";
+    };
+    environment = mkOption {
+      type = types.attrsOf types.str;
+      default = {
+        RUST_LOG = "info";
+      };
+      description = "Environment of the unit (`RUST_LOG`, env_logger filter).";
+    };
+    nginx = mlib.mkNginxOptions { name = "allegedly"; };
+    extraArgs = mlib.extraArgsOption;
+  };
+
+  config = mkIf cfg.enable (
+    lib.mkMerge [
+      {
+        assertions = mlib.commonAssertions opt cfg ++ [
+          {
+            assertion = cfg.wrap != null;
+            message = "${opt}.wrap is not set: set it to the URL of the did-method-plc server allegedly wraps.";
+          }
+          {
+            assertion = cfg.mode == "mirror" -> cfg.wrapPgFile != null;
+            message = "${opt}.mode = \"mirror\" syncs into the wrapped server's Postgres: set ${opt}.wrapPgFile to a file holding its URL, or use mode = \"wrap\".";
+          }
+        ];
+
+        systemd.services.allegedly = {
+          description = "allegedly, microcosm's PLC mirror";
+          wantedBy = [ "multi-user.target" ];
+          wants = [ "network-online.target" ];
+          after = [ "network-online.target" ];
+          inherit (cfg) environment;
+          # The Postgres URL is a secret: read it from the credential at start.
+          script =
+            lib.optionalString (cfg.wrapPgFile != null) ''
+              ALLEGEDLY_WRAP_PG="$(< "$CREDENTIALS_DIRECTORY/wrap-pg")"
+              export ALLEGEDLY_WRAP_PG
+            ''
+            + ''
+              exec ${lib.escapeShellArgs args}
+            '';
+          serviceConfig = mlib.serviceConfig { } // {
+            LoadCredential = optionals (cfg.wrapPgFile != null) [ "wrap-pg:${toString cfg.wrapPgFile}" ];
+          };
+        };
+
+        networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
+      }
+      (mlib.nginxConfig { inherit cfg; })
+    ]
+  );
+}

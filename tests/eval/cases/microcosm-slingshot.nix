@@ -1,0 +1,65 @@
+{ pkgs, lib, ... }:
+{
+  module = "microcosm-slingshot";
+  cases = {
+    minimal = {
+      config = {
+        services.microcosm.slingshot.enable = true;
+      };
+    };
+    full = {
+      config = {
+        security.acme = {
+          acceptTerms = true;
+          defaults.email = "admin@example.com";
+        };
+        services.microcosm.slingshot = {
+          enable = true;
+          listenAddress = "::";
+          port = 18081;
+          openFirewall = true;
+          jetstream = "us-east-2";
+          jetstreamNoZstd = true;
+          recordCache = {
+            memoryMB = 256;
+            diskGB = 10;
+          };
+          identityCache = {
+            memoryMB = 128;
+            diskGB = 2;
+          };
+          healthcheckUrl = "https://hc-ping.example.com/slingshot";
+          metrics = {
+            enable = true;
+            port = 18767;
+          };
+          nginx = {
+            enable = true;
+            hostName = "slingshot.example.com";
+          };
+        };
+      };
+    };
+    bad-nginx-without-hostname = {
+      config = {
+        services.microcosm.slingshot = {
+          enable = true;
+          nginx.enable = true;
+        };
+      };
+      expectAssertion = "also set services.microcosm.slingshot.nginx.hostName";
+    };
+  };
+  smoke = {
+    unit = "microcosm-slingshot.service";
+    case = "minimal";
+    # `/` is ./static/index.html relative to WorkingDirectory: a 404 here means
+    # the working directory is wrong.
+    http = {
+      port = 8080;
+      path = "/";
+      expectStatus = 200;
+    };
+    needs = [ ];
+  };
+}
