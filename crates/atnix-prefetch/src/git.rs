@@ -1,4 +1,4 @@
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -31,107 +31,166 @@ pub struct GitPin {
 /// (a local repository path, bare or not, or any URL git understands) into a
 /// temporary repository and hashes the tree `mode` selects.
 pub fn prefetch_git(repo: &str, rev: &str, mode: GitMode) -> Result<GitPin, Error> {
-    let (remote, local) = match Path::new(repo).exists() {
-        true => {
-            let abs = fs::canonicalize(repo).map_err(|e| Error::io(repo, e))?;
-            (abs.into_os_string(), true)
-        }
-        false => (repo.into(), repo.starts_with("file://")),
-    };
     let tmp = tempfile::Builder::new()
         .prefix("atnix-prefetch-")
         .tempdir()
         .map_err(|e| Error::io(std::env::temp_dir(), e))?;
     let dir = tmp.path().join("repo");
-    let attributes = tmp.path().join("no-attributes");
-    fs::write(&attributes, b"").map_err(|e| Error::io(&attributes, e))?;
-
-    let ctx = Git { dir: &dir, repo };
-    let bare = mode == GitMode::Archive;
-    let mut init: Vec<&OsStr> = vec!["init".as_ref(), "-q".as_ref()];
-    if bare {
-        init.push("--bare".as_ref());
-    }
-    init.push(dir.as_os_str());
-    ctx.run_in(tmp.path(), "init", &init)?;
-    // What GitHub's servers and Nix's sandboxed git see: no line-ending
-    // conversion beyond the repository's own attributes, and none of the
-    // user's global attributes. Repository-local config beats global config;
-    // `url.*.insteadOf` and credentials still come from the user.
-    for (key, value) in [
-        ("core.autocrlf", OsStr::new("false")),
-        ("core.eol", OsStr::new("lf")),
-        ("core.attributesFile", attributes.as_os_str()),
-        ("core.symlinks", OsStr::new("true")),
-    ] {
-        ctx.run("config", &[OsStr::new("config"), key.as_ref(), value])?;
-    }
-    ctx.run(
-        "remote add",
-        &[
-            "remote".as_ref(),
-            "add".as_ref(),
-            "origin".as_ref(),
-            &remote,
-        ],
-    )?;
-
-    let commit = ctx.fetch(rev)?;
-    tracing::debug!(%commit, "fetched");
-
-    let hash = match mode {
-        GitMode::Archive => ctx.archive_hash(&commit)?,
+    let (commit, hash) = match mode {
+        GitMode::Archive => {
+            let (ctx, _) = Git::init(repo, &dir, true)?;
+            let commit = ctx.fetch(rev)?;
+            tracing::debug!(%commit, "fetched");
+            let hash = ctx.archive_hash(&commit)?;
+            (commit, hash)
+        }
         GitMode::Checkout { submodules } => {
-            ctx.run(
-                "checkout",
-                &[
-                    "checkout".as_ref(),
-                    "-q".as_ref(),
-                    "--detach".as_ref(),
-                    commit.as_ref(),
-                ],
-            )?;
-            if submodules {
-                let mut args: Vec<&OsStr> = Vec::new();
-                if local {
-                    // Local submodule URLs (relative to a local superproject)
-                    // need the file transport, which git disables for
-                    // submodules by default.
-                    args.extend([OsStr::new("-c"), OsStr::new("protocol.file.allow=always")]);
-                }
-                args.extend(
-                    ["submodule", "update", "--init", "--recursive", "-q"]
-                        .iter()
-                        .map(OsStr::new),
-                );
-                ctx.run("submodule update", &args)?;
-            }
-            remove_dot_git(&dir)?;
-            atnix_nar::nar_hash(&dir)?
+            let commit = checkout(repo, rev, submodules, &dir)?;
+            (commit, atnix_nar::nar_hash(&dir)?)
         }
     };
     Ok(GitPin { rev: commit, hash })
 }
 
+/// fetchgit's checkout: fetches `rev` (as in [`prefetch_git`]) from `repo`
+/// and leaves at `dest` (which must not exist or be empty) its tree checked
+/// out, with submodules checked out recursively when `submodules` is set and
+/// every `.git` removed. Returns the full commit id.
+///
+/// The checkout sees no line-ending conversion beyond the repository's own
+/// attributes, none of the user's global attributes, no LFS smudging and
+/// never prompts; `url.*.insteadOf` and credentials still come from the user.
+pub fn checkout(repo: &str, rev: &str, submodules: bool, dest: &Path) -> Result<String, Error> {
+    let dest = std::path::absolute(dest).map_err(|e| Error::io(dest, e))?;
+    let (ctx, local) = Git::init(repo, &dest, false)?;
+    let commit = ctx.fetch(rev)?;
+    tracing::debug!(%commit, "fetched");
+    ctx.run(
+        "checkout",
+        &[
+            "checkout".as_ref(),
+            "-q".as_ref(),
+            "--detach".as_ref(),
+            commit.as_ref(),
+        ],
+    )?;
+    if submodules {
+        // Submodule repositories have their own config: the sandbox settings
+        // reach them as command-line config, which git passes on.
+        let attributes = ctx.attributes_file();
+        let mut settings: Vec<OsString> = SANDBOX_CONFIG
+            .iter()
+            .map(|(k, v)| format!("{k}={v}").into())
+            .collect();
+        let mut attr = OsString::from("core.attributesFile=");
+        attr.push(&attributes);
+        settings.push(attr);
+        if local {
+            // Local submodule URLs (relative to a local superproject) need the
+            // file transport, which git disables for submodules by default.
+            settings.push("protocol.file.allow=always".into());
+        }
+        let mut args: Vec<&OsStr> = Vec::new();
+        for s in &settings {
+            args.extend([OsStr::new("-c"), s.as_os_str()]);
+        }
+        args.extend(
+            ["submodule", "update", "--init", "--recursive", "-q"]
+                .iter()
+                .map(OsStr::new),
+        );
+        ctx.run("submodule update", &args)?;
+    }
+    remove_dot_git(&dest)?;
+    Ok(commit)
+}
+
+/// What GitHub's servers and Nix's sandboxed git see: no line-ending
+/// conversion beyond the repository's own attributes. `core.attributesFile`
+/// (an empty file, so none of the user's global attributes) is set beside them.
+const SANDBOX_CONFIG: [(&str, &str); 3] = [
+    ("core.autocrlf", "false"),
+    ("core.eol", "lf"),
+    ("core.symlinks", "true"),
+];
+
 struct Git<'a> {
     dir: &'a Path,
     repo: &'a str,
+    bare: bool,
 }
 
-impl Git<'_> {
+impl<'a> Git<'a> {
+    /// A new repository at `dir` (created if missing, must be empty) with the
+    /// sandbox config and `repo` as its `origin`. Also says whether `repo` is
+    /// local (a path or a file:// URL).
+    fn init(repo: &'a str, dir: &'a Path, bare: bool) -> Result<(Git<'a>, bool), Error> {
+        let (remote, local) = match Path::new(repo).exists() {
+            true => {
+                let abs = fs::canonicalize(repo).map_err(|e| Error::io(repo, e))?;
+                (abs.into_os_string(), true)
+            }
+            false => (repo.into(), repo.starts_with("file://")),
+        };
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let mut entries = fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
+        if entries.next().is_some() {
+            return Err(Error::io(
+                dir,
+                std::io::Error::new(std::io::ErrorKind::AlreadyExists, "not an empty directory"),
+            ));
+        }
+        let ctx = Git { dir, repo, bare };
+        let mut init: Vec<&OsStr> = vec!["init".as_ref(), "-q".as_ref()];
+        if bare {
+            init.push("--bare".as_ref());
+        }
+        ctx.run("init", &init)?;
+        let attributes = ctx.attributes_file();
+        fs::write(&attributes, b"").map_err(|e| Error::io(&attributes, e))?;
+        // Repository-local config beats global config.
+        for (key, value) in SANDBOX_CONFIG
+            .iter()
+            .map(|(k, v)| (*k, OsStr::new(v)))
+            .chain([("core.attributesFile", attributes.as_os_str())])
+        {
+            ctx.run("config", &[OsStr::new("config"), key.as_ref(), value])?;
+        }
+        ctx.run(
+            "remote add",
+            &[
+                "remote".as_ref(),
+                "add".as_ref(),
+                "origin".as_ref(),
+                &remote,
+            ],
+        )?;
+        Ok((ctx, local))
+    }
+
+    /// An empty attributes file inside the git directory, so removing `.git`
+    /// removes it too.
+    fn attributes_file(&self) -> PathBuf {
+        match self.bare {
+            true => self.dir.join("atnix-no-attributes"),
+            false => self.dir.join(".git").join("atnix-no-attributes"),
+        }
+    }
+
     fn command(&self, cwd: &Path) -> Command {
         let mut cmd = Command::new("git");
         cmd.current_dir(cwd)
             .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GIT_LFS_SKIP_SMUDGE", "1")
             .env_remove("GIT_DIR")
             .env_remove("GIT_WORK_TREE")
             .stdin(Stdio::null());
         cmd
     }
 
-    fn run_in(&self, cwd: &Path, action: &'static str, args: &[&OsStr]) -> Result<String, Error> {
+    fn run(&self, action: &'static str, args: &[&OsStr]) -> Result<String, Error> {
         let out = self
-            .command(cwd)
+            .command(self.dir)
             .args(args)
             .output()
             .map_err(Error::GitMissing)?;
@@ -143,10 +202,6 @@ impl Git<'_> {
             });
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
-    }
-
-    fn run(&self, action: &'static str, args: &[&OsStr]) -> Result<String, Error> {
-        self.run_in(self.dir, action, args)
     }
 
     fn run_str(&self, action: &'static str, args: &[&str]) -> Result<String, Error> {

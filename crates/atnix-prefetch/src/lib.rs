@@ -14,7 +14,7 @@ mod url_fetch;
 
 use std::path::PathBuf;
 
-pub use git::{GitMode, GitPin, prefetch_git};
+pub use git::{GitMode, GitPin, checkout, prefetch_git};
 pub use pin::{Locator, infer_locator, pin_json, update_source_json};
 pub use unpack::{tar_tree, unpack_tree};
 pub use url_fetch::prefetch_url;

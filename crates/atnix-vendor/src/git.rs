@@ -1,10 +1,9 @@
 //! Git dependencies through the git CLI, so the user's `url.*.insteadOf`,
-//! credentials and mirrors apply. The result follows fetchgit's checkout
-//! semantics: the tree at the locked commit, submodules checked out
-//! recursively, every `.git` removed.
+//! credentials and mirrors apply. Checkouts are [`atnix_prefetch::checkout`]'s
+//! (fetchgit's semantics: the tree at the locked commit, submodules checked
+//! out recursively, every `.git` removed), placed in the cache here.
 
 use std::fs;
-use std::path::Path;
 use std::process::Stdio;
 
 use tokio::process::Command;
@@ -47,8 +46,23 @@ async fn run(mut cmd: Command, what: &str) -> std::result::Result<String, String
     }
 }
 
-/// Checks out `url` at `rev` into `cache.git_path(rev)`.
+/// Checks out `url` at `rev` into `cache.git_path(rev)`, through
+/// [`atnix_prefetch::checkout`] (submodules included, every `.git` removed).
 pub(crate) async fn fetch_checkout(url: &str, rev: &str, cache: &Cache) -> Result<()> {
+    let (url, rev, cache) = (url.to_owned(), rev.to_owned(), cache.clone());
+    let (u, r) = (url.clone(), rev.clone());
+    // git runs to completion (or failure) even when the fetch is cancelled;
+    // only a checked and complete tree is ever renamed into the cache.
+    tokio::task::spawn_blocking(move || checkout_into_cache(&url, &rev, &cache))
+        .await
+        .map_err(|e| Error::Git {
+            url: u,
+            rev: r,
+            message: format!("checkout task failed: {e}"),
+        })?
+}
+
+fn checkout_into_cache(url: &str, rev: &str, cache: &Cache) -> Result<()> {
     let fail = |message: String| Error::Git {
         url: url.to_owned(),
         rev: rev.to_owned(),
@@ -61,57 +75,10 @@ pub(crate) async fn fetch_checkout(url: &str, rev: &str, cache: &Cache) -> Resul
         .map_err(|e| Error::io(&tmp_root, e))?;
     let work = tmp.path().join("checkout");
 
-    let mut c = git();
-    c.arg("init").arg("-q").arg(&work);
-    run(c, "init").await.map_err(fail)?;
-    let in_work = |args: &[&str]| {
-        let mut c = git();
-        c.arg("-C").arg(&work).args(args);
-        c
-    };
-    run(in_work(&["remote", "add", "origin", url]), "remote add")
-        .await
-        .map_err(fail)?;
-    // Fetch just the commit; servers that refuse unadvertised commits get a full fetch.
-    if run(
-        in_work(&["fetch", "-q", "--depth", "1", "origin", rev]),
-        "fetch",
-    )
-    .await
-    .is_err()
-    {
-        run(
-            in_work(&[
-                "fetch",
-                "-q",
-                "--tags",
-                "origin",
-                "+refs/heads/*:refs/remotes/origin/*",
-            ]),
-            "fetch",
-        )
-        .await
-        .map_err(fail)?;
+    let head = atnix_prefetch::checkout(url, rev, true, &work).map_err(|e| fail(e.to_string()))?;
+    if head != rev {
+        return Err(fail(format!("checked out {head} instead")));
     }
-    run(
-        in_work(&["-c", "advice.detachedHead=false", "checkout", "-q", rev]),
-        "checkout",
-    )
-    .await
-    .map_err(fail)?;
-    let head = run(in_work(&["rev-parse", "HEAD"]), "rev-parse")
-        .await
-        .map_err(fail)?;
-    if head.trim() != rev {
-        return Err(fail(format!("checked out {} instead", head.trim())));
-    }
-    run(
-        in_work(&["submodule", "update", "--init", "--recursive", "-q"]),
-        "submodule update",
-    )
-    .await
-    .map_err(fail)?;
-    remove_dot_git(&work)?;
 
     let dest = cache.git_path(rev);
     let parent = dest.parent().expect("cache paths have a parent");
@@ -120,26 +87,6 @@ pub(crate) async fn fetch_checkout(url: &str, rev: &str, cache: &Cache) -> Resul
         // Another run may have stored the same commit meanwhile.
         if !dest.is_dir() {
             return Err(Error::io(&dest, e));
-        }
-    }
-    Ok(())
-}
-
-/// Removes every entry named `.git` (directories and gitlink files), as nix-prefetch-git does.
-fn remove_dot_git(dir: &Path) -> Result<()> {
-    for entry in fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
-        let entry = entry.map_err(|e| Error::io(dir, e))?;
-        let path = entry.path();
-        let ft = entry.file_type().map_err(|e| Error::io(&path, e))?;
-        if entry.file_name() == ".git" {
-            if ft.is_dir() {
-                fs::remove_dir_all(&path)
-            } else {
-                fs::remove_file(&path)
-            }
-            .map_err(|e| Error::io(&path, e))?;
-        } else if ft.is_dir() {
-            remove_dot_git(&path)?;
         }
     }
     Ok(())

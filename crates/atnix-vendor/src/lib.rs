@@ -16,7 +16,6 @@ mod cargo;
 mod fetch;
 mod git;
 mod npm;
-mod source_json;
 mod tree;
 
 use std::fmt;
@@ -26,7 +25,6 @@ pub use cache::Cache;
 pub use cargo::{CargoPlan, Crate, Registry};
 pub use fetch::{Fetch, FetchOptions, fetch_all, fetch_all_blocking};
 pub use npm::{NpmPackage, NpmPlan};
-pub use source_json::set_source_field;
 pub use tree::entry_from_dir;
 
 use atnix_nar::Hash;

@@ -94,7 +94,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let sri = hash.to_sri();
     if let Some(sj) = &args.write {
-        atnix_vendor::set_source_field(sj, field, &sri)?;
+        atnix_prefetch::update_source_json(sj, &[(field, sri.as_str().into())])?;
         eprintln!("wrote {field} to {}", sj.display());
     }
     println!("{sri}");
