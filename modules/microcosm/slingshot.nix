@@ -120,6 +120,10 @@ in
             # (slingshot/src/server.rs): the package ships static/ under
             # share/slingshot, which must be the working directory.
             WorkingDirectory = "${cfg.package}/share/slingshot";
+            # foyer's disk caches hold one descriptor per block file; with
+            # systemd's soft default of 1024 slingshot exits at start with
+            # "Too many open files" (found by `atnix smoke`).
+            LimitNOFILE = 65536;
             ExecStart = utils.escapeSystemdExecArgs (
               [
                 (lib.getExe cfg.package)

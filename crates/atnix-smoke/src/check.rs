@@ -469,6 +469,7 @@ fn diagnose(container: &Container, unit: &str, parsed: &UnitFile, what: &str) ->
         .exec(&["journalctl", "--no-pager", "-o", "cat", "-u", unit])
         .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
         .unwrap_or_default();
+    tracing::info!("{unit} journal:\n{journal}");
     explain(unit, what, &props, &journal, parsed)
 }
 
