@@ -25,6 +25,12 @@ rustPlatform.buildRustPackage (finalAttrs: {
       ../../Cargo.toml
       ../../Cargo.lock
       ../../crates
+      # Tests read the repository itself: `atnix check` of this tree, the
+      # modules' flags against tests/fixtures/help, the eval harness files.
+      ../../lib
+      ../../modules
+      ../../pkgs
+      ../../tests
     ];
   };
 
@@ -59,6 +65,8 @@ rustPlatform.buildRustPackage (finalAttrs: {
     "--skip=network"
     "--skip=vectors"
     "--skip=systemd"
+    # Runs the npm-installed PDS under tests/pds (node_modules is not in the source).
+    "--skip=probes_a_real_pds"
   ];
 
   preCheck = ''

@@ -37,7 +37,7 @@ fn row<'a>(table: &'a str, unit: &str) -> &'a str {
 }
 
 #[test]
-fn node_under_mdwe_fails_naming_it_and_node_without_passes() {
+fn systemd_node_under_mdwe_fails_naming_it_and_node_without_passes() {
     prerequisites();
     let out = smoke(&["--jobs", "2"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -77,7 +77,7 @@ fn node_under_mdwe_fails_naming_it_and_node_without_passes() {
 }
 
 #[test]
-fn unknown_unit_is_a_clear_error() {
+fn systemd_unknown_unit_is_a_clear_error() {
     prerequisites();
     let out = smoke(&["no-such.service"]).output().unwrap();
     assert!(!out.status.success());
@@ -122,7 +122,7 @@ fn leftovers(prefix: &str) -> Vec<String> {
 }
 
 #[test]
-fn interrupt_mid_run_leaves_no_container_cgroup_or_mount() {
+fn systemd_interrupt_mid_run_leaves_no_container_cgroup_or_mount() {
     prerequisites();
     let scratch = tempfile::tempdir().unwrap();
     // A long settle time keeps the service running while we interrupt.
