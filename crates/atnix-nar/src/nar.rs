@@ -125,14 +125,6 @@ impl<W: Write> NarWriter<W> {
         self.close()
     }
 
-    pub(crate) fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
-        self.out.write_all(bytes)
-    }
-
-    pub(crate) fn get_mut(&mut self) -> &mut W {
-        &mut self.out
-    }
-
     pub fn symlink(&mut self, target: &[u8]) -> io::Result<()> {
         self.open_node()?;
         self.str(b"symlink")?;
