@@ -372,9 +372,7 @@ fn looks_like_pin(s: &str) -> Option<&'static str> {
     }
     let body = s.strip_prefix("sha256:").unwrap_or(s);
     if body.len() == 52
-        && body
-            .chars()
-            .all(|c| "0123456789abcdfghijklmnpqrsvwxyz".contains(c))
+        && atnix_nar::Hash::parse(body).is_ok()
         && body.chars().any(|c| c.is_ascii_digit())
     {
         return Some("a base32 hash");

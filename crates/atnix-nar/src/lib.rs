@@ -10,7 +10,9 @@ mod nar;
 mod parallel;
 
 pub use encoding::{Hash, ParseHashError};
-pub use nar::{Contents, Entry, NarWriter, flat_hash, nar_hash, nar_hash_entry, write_nar};
+pub use nar::{
+    Contents, Entry, NarWriter, flat_hash, flat_hash_reader, nar_hash, nar_hash_entry, write_nar,
+};
 
 use std::path::PathBuf;
 

@@ -283,6 +283,14 @@ pub fn flat_hash(path: &Path) -> Result<Hash, Error> {
     crate::parallel::flat_hash(path)
 }
 
+/// SHA-256 of everything `reader` yields: the flat hash of a download
+/// streamed from elsewhere (fetchurl without unpacking).
+pub fn flat_hash_reader(reader: &mut dyn Read) -> io::Result<Hash> {
+    let mut w = hashing_writer();
+    io::copy(reader, &mut w)?;
+    Ok(finish(w))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

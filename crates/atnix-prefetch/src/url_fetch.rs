@@ -1,8 +1,7 @@
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use atnix_nar::Hash;
-use sha2::{Digest, Sha256};
 
 use crate::Error;
 
@@ -35,24 +34,10 @@ pub fn prefetch_url(url: &str, unpack: bool) -> Result<Hash, Error> {
     };
 
     if !unpack {
-        let mut hasher = HashWriter(Sha256::new());
-        io::copy(&mut reader, &mut hasher).map_err(|e| download(e.to_string()))?;
-        return Ok(Hash(hasher.0.finalize().into()));
+        return atnix_nar::flat_hash_reader(&mut reader).map_err(|e| download(e.to_string()));
     }
     let mut tmp = tempfile::tempfile().map_err(|e| Error::io(std::env::temp_dir(), e))?;
     io::copy(&mut reader, &mut tmp).map_err(|e| download(e.to_string()))?;
     let tree = crate::unpack::unpack_tree(tmp, url)?;
     Ok(atnix_nar::nar_hash_entry(&tree)?)
-}
-
-struct HashWriter(Sha256);
-
-impl Write for HashWriter {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.update(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
 }
