@@ -80,6 +80,9 @@
             systemd # systemd-analyze, for `atnix harden`
             git # `atnix prefetch` reads repositories with the git CLI
           ];
+          # Module evaluation (`atnix eval`, scripts/test) with the lib of our
+          # own nixpkgs input, so a contributor with Nix needs no extra clone.
+          NIXPKGS_LIB = "${nixpkgs}/lib";
         };
       });
 

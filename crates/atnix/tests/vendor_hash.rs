@@ -1,6 +1,6 @@
-//! `atnix vendor-hash`: nixpkgs' recorded hashes reproduced from the shared
-//! vectors (downloads from crates.io and npm), and bad input refused without
-//! leaving anything in the cache or in source.json.
+//! `atnix vendor-hash`: nixpkgs' recorded hashes reproduced from the vectors
+//! in `tests/vectors/` (downloads from crates.io and npm), and bad input
+//! refused without leaving anything in the cache or in source.json.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -8,10 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn vectors() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/vectors");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors");
     assert!(
         dir.join("README.md").is_file(),
-        "test vectors are missing: expected them at {} (../shared/vectors from the repository root)",
+        "test vectors are missing: expected them at {} (crates/atnix/tests/vectors)",
         dir.display()
     );
     dir
