@@ -7,6 +7,15 @@
 #   case      evaluate one case: failed assertions, warnings and, when no assertion
 #             fails, the enabled systemd services, sockets and timers as plain data
 #             (rendered to unit files by atnix-eval), users, groups and tmpfiles.
+#   nur-list  the derivations default.nix exports, found as nix-env finds them
+#   nur       one of them (--argstr case ATTR): its drvPath, outPaths and meta,
+#             forced with the stub pkgs at nixpkgs' default config (allowBroken =
+#             false), as NUR's `nix-env -qa --meta --drv-path` forces them
+#   vmtests   the VM tests in tests/nixos/default.nix: name -> node names
+#   vmtest    one VM test (--argstr case NAME) as runNixOSTest evaluates it:
+#             the test module itself, its testScript as a string, and every
+#             node with all of our modules imported (as the flake's checks do);
+#             per node the same answer as `case`
 {
   nixpkgsLib,
   root,
@@ -61,6 +70,43 @@ let
         )
       );
   };
+
+  # The package set NUR evaluates default.nix with: nixpkgs' default config.
+  nurPkgs = import (evalDir + "/pkgs.nix") {
+    inherit lib;
+    root = rootPath;
+    config = { };
+  };
+
+  # nix-env's getDerivations: top-level derivations, and attribute sets with
+  # `recurseForDerivations = true`, recursively; name -> derivation.
+  nixEnvDerivations =
+    prefix: set:
+    lib.concatMapAttrs (
+      name: v:
+      let
+        path = if prefix == "" then name else "${prefix}.${name}";
+      in
+      if lib.isDerivation v then
+        { ${path} = v; }
+      else if lib.isAttrs v && (v.recurseForDerivations or false) then
+        nixEnvDerivations path v
+      else
+        { }
+    ) set;
+  nurDerivations = nixEnvDerivations "" (import rootPath { pkgs = nurPkgs; });
+
+  # VM tests: name -> path, and one evaluated as the runNixOSTest stub does.
+  vmTests = import (rootPath + "/tests/nixos");
+  evalVmTest =
+    path:
+    lib.evalModules {
+      modules = [
+        (evalDir + "/nixos-test.nix")
+        path
+        { _module.args.hostPkgs = pkgs; }
+      ];
+    };
 
   loadCaseFile =
     f:
@@ -132,19 +178,30 @@ let
       modulePath =
         allModules.${spec.module}
           or (throw "case file ${toString f}: module `${spec.module}' is not in modules/default.nix");
+    in
+    evalConfig [
+      modulePath
+      {
+        _file = "${toString f}#cases.${caseName}";
+        config = c.config or { };
+      }
+    ];
+
+  # A NixOS configuration of the stubs plus `extraModules`, as plain data.
+  evalConfig =
+    extraModules:
+    let
       evaluated = lib.evalModules {
-        modules = import (evalDir + "/stubs") ++ [
-          modulePath
-          {
-            _file = "${toString f}#cases.${caseName}";
-            config = c.config or { };
-          }
-          {
-            config._module.args = {
-              inherit pkgs utils;
-            };
-          }
-        ];
+        modules =
+          import (evalDir + "/stubs")
+          ++ extraModules
+          ++ [
+            {
+              config._module.args = {
+                inherit pkgs utils;
+              };
+            }
+          ];
         specialArgs.modulesPath = evalDir + "/stubs";
       };
       cfg = evaluated.config;
@@ -239,5 +296,58 @@ else if mode == "describe" then
   }
 else if mode == "case" then
   evalCase (/. + file) case
+else if mode == "nur-list" then
+  lib.attrNames nurDerivations
+else if mode == "nur" then
+  let
+    d = nurDerivations.${case} or (throw "default.nix exports no derivation `${case}'");
+    # Meta as nix-env --meta prints it: every value forced.
+    meta = builtins.deepSeq d.meta d.meta;
+  in
+  {
+    inherit (d) name drvPath;
+    outPaths = lib.genAttrs d.outputs (o: d.${o}.outPath);
+    meta = lib.attrNames meta;
+  }
+else if mode == "vmtests" then
+  lib.mapAttrs (_: path: lib.attrNames (evalVmTest path).config.nodes) vmTests
+else if mode == "vmtest" then
+  let
+    test = evalVmTest (vmTests.${case} or (throw "tests/nixos/default.nix has no test `${case}'"));
+    tc = test.config;
+    nodeModules = name: [
+      tc.defaults
+      tc.nodeDefaults
+      tc.nodes.${name}
+      # runNixOSTest's flake check: every module of ours on every node.
+      { imports = lib.attrValues modules; }
+      {
+        _module.args = {
+          inherit name;
+          nodes = nodeConfigs;
+        };
+      }
+    ];
+    nodeConfigs = lib.mapAttrs (
+      name: _:
+      (lib.evalModules {
+        modules =
+          import (evalDir + "/stubs")
+          ++ nodeModules name
+          ++ [ { config._module.args = { inherit pkgs utils; }; } ];
+        specialArgs.modulesPath = evalDir + "/stubs";
+      }).config
+    ) tc.nodes;
+    script =
+      if lib.isFunction tc.testScript then
+        tc.testScript (builtins.intersectAttrs (lib.functionArgs tc.testScript) { nodes = nodeConfigs; })
+      else
+        tc.testScript;
+  in
+  {
+    inherit (tc) name;
+    testScript = if lib.isString script then script else throw "testScript is not a string";
+    nodes = lib.mapAttrs (name: _: evalConfig (nodeModules name)) tc.nodes;
+  }
 else
-  throw "driver.nix: unknown mode `${mode}' (modules, describe, case)"
+  throw "driver.nix: unknown mode `${mode}' (modules, describe, case, nur-list, nur, vmtests, vmtest)"

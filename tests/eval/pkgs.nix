@@ -10,11 +10,37 @@
 #
 # Shapes follow nixpkgs at 013635633ffe11f70df1d639f563f21c42c1f778
 # (pkgs/build-support/trivial-builders, pkgs/pkgs-lib/formats.nix).
+#
+# Like real nixpkgs (pkgs/stdenv/generic/check-meta.nix), a builder's
+# derivation whose meta makes it unavailable (broken, unfree, insecure, or not
+# for this platform) throws "refusing to evaluate" when its drvPath or outPath
+# is read, unless `config` allows it. The defaults are nixpkgs' defaults
+# (allowBroken = allowUnfree = false), which is what NUR's check evaluates
+# with.
 {
   lib,
   root,
+  config ? { },
 }:
 let
+  hostPlatform = lib.systems.elaborate "x86_64-linux";
+
+  # check-meta.nix: the reasons a package may not be evaluated.
+  invalidReasons =
+    meta:
+    let
+      licenses = lib.toList (meta.license or [ ]);
+    in
+    lib.optional ((meta.broken or false) && !(config.allowBroken or false)) "is marked as broken"
+    ++ lib.optional (
+      lib.any (l: !(l.free or true)) licenses && !(config.allowUnfree or false)
+    ) "has an unfree license"
+    ++ lib.optional (
+      (meta.knownVulnerabilities or [ ]) != [ ] && !(config.allowInsecure or false)
+    ) "is marked as insecure"
+    ++ lib.optional (
+      !(lib.meta.availableOn hostPlatform { inherit meta; }) && !(config.allowUnsupportedSystem or false)
+    ) "is not available on the requested hostPlatform (${hostPlatform.system})";
   nix32 = lib.stringToCharacters "0123456789abcdfghijklmnpqrsvwxyz";
   hexValue = c: lib.toIntBase10 (toString (lib.lists.findFirstIndex (x: x == c) 0 (lib.stringToCharacters "0123456789abcdef")));
   # 32 characters of the nix32 alphabet derived from sha256(seed).
@@ -26,13 +52,20 @@ let
   storePath = seed: name: "/nix/store/${storeHash seed}-${name}";
 
   # A fake derivation. `seed` defaults to the name; text writers add contents.
+  # Reading drvPath or an outPath of one that check-meta refuses throws.
   mkFake =
     args:
     let
       name = args.name or "${args.pname}-${args.version or "0"}";
       seed = args.__seed or name;
       outputs = args.outputs or [ "out" ];
-      outFor = o: storePath "${seed}!${o}" (if o == "out" then name else "${name}-${o}");
+      meta = args.meta or { };
+      reasons = invalidReasons meta;
+      valid =
+        reasons == [ ]
+        || throw "Package ‘${name}’ ${lib.concatStringsSep ", " reasons}, refusing to evaluate (stub of nixpkgs' check-meta; config: allowBroken = ${lib.boolToString (config.allowBroken or false)}).";
+      outFor =
+        o: assert valid; storePath "${seed}!${o}" (if o == "out" then name else "${name}-${o}");
       self =
         removeAttrs args [ "__seed" ]
         // (args.passthru or { })
@@ -40,11 +73,13 @@ let
           type = "derivation";
           inherit name outputs;
           outPath = outFor "out";
-          drvPath = storePath "${seed}!drv" "${name}.drv";
+          drvPath = assert valid; storePath "${seed}!drv" "${name}.drv";
           out = self;
           outputName = "out";
           system = "x86_64-linux";
-          meta = args.meta or { };
+          meta = meta // {
+            available = reasons == [ ];
+          };
           overrideAttrs =
             f:
             let
@@ -217,12 +252,12 @@ let
   self =
     fakes
     // {
-      inherit lib;
+      inherit lib config;
       system = "x86_64-linux";
       stdenv = {
         mkDerivation = mkBuilder { };
-        hostPlatform = lib.systems.elaborate "x86_64-linux";
-        buildPlatform = lib.systems.elaborate "x86_64-linux";
+        inherit hostPlatform;
+        buildPlatform = hostPlatform;
         isLinux = true;
         isDarwin = false;
         cc = mkPackage "gcc";
@@ -329,6 +364,26 @@ let
         runNixOSTest = args: mkFake { name = "nixos-test-${args.name or "test"}"; };
       };
       nixosTests = { };
+      # python3.withPackages: the Python packages the VM tests' helpers use;
+      # one missing here fails evaluation (add it rather than guess).
+      python3 =
+        let
+          pythonPackages = lib.genAttrs [
+            "websockets"
+            "zstandard"
+            "requests"
+          ] (n: mkPackage "python3.13-${n}");
+        in
+        fakes.python3
+        // {
+          pkgs = pythonPackages;
+          withPackages =
+            f:
+            mkFake {
+              name = "python3-env";
+              __seed = "python3-env:${lib.concatMapStringsSep " " (p: p.name) (f pythonPackages)}";
+            };
+        };
       lndir = mkPackage "lndir";
       xorg.lndir = mkPackage "lndir";
     }

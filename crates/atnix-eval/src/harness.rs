@@ -535,6 +535,180 @@ impl Harness {
     }
 }
 
+impl Harness {
+    /// NUR's evaluation check, reproduced with the stub pkgs at nixpkgs'
+    /// default config (allowBroken = false): every derivation default.nix
+    /// exports (found as nix-env finds them) must give its drvPath, outPaths
+    /// and meta without throwing; then the real `nix-env -f default.nix -qa
+    /// '*' --meta --xml --drv-path` must list every one of them (nix-env
+    /// skips, rather than fails on, a derivation that throws).
+    pub fn nur_check(&self) -> Result<Vec<CaseReport>, Error> {
+        let report = |case: &str, outcome: Outcome| CaseReport {
+            module: "(nur)".into(),
+            case: case.into(),
+            file: Some(self.root.join("default.nix")),
+            outcome,
+            warnings: vec![],
+        };
+        let names: Vec<String> = serde_json::from_value(self.driver(&[("mode", "nur-list")])?)?;
+        let mut reports = Vec::new();
+        if names.is_empty() {
+            reports.push(report(
+                "(derivations)",
+                Outcome::Fail {
+                    reason: "default.nix exports no derivation".into(),
+                },
+            ));
+        }
+        for name in &names {
+            let outcome = match self.driver(&[("mode", "nur"), ("case", name)]) {
+                Ok(v) => Outcome::Pass {
+                    detail: format!(
+                        "drvPath {} and meta evaluate",
+                        v["drvPath"].as_str().unwrap_or("?")
+                    ),
+                },
+                Err(Error::Eval { stderr }) => Outcome::Fail {
+                    reason: format!("drvPath or meta throws: {stderr}"),
+                },
+                Err(e) => return Err(e),
+            };
+            reports.push(report(name, outcome));
+        }
+        reports.push(report("nix-env -qa", self.nix_env_query(&names)?));
+        Ok(reports)
+    }
+
+    fn nix_env_query(&self, names: &[String]) -> Result<Outcome, Error> {
+        let nix_env = std::env::var("ATNIX_NIX_ENV").unwrap_or_else(|_| "nix-env".into());
+        let pkgs = r#"let e = builtins.getEnv; in import (/. + e "ATNIX_ROOT" + "/tests/eval/pkgs.nix") { lib = import (/. + e "ATNIX_NIXPKGS_LIB"); root = /. + e "ATNIX_ROOT"; }"#;
+        let mut cmd = Command::new(&nix_env);
+        cmd.arg("-f")
+            .arg(self.root.join("default.nix"))
+            .args(["--arg", "pkgs", pkgs])
+            .args(["-qa", "*", "--meta", "--xml", "--drv-path"])
+            .env("ATNIX_ROOT", &self.root)
+            .env("ATNIX_NIXPKGS_LIB", &self.nixpkgs_lib);
+        tracing::info!("$ {:?}", cmd);
+        let out = cmd.output().map_err(|source| Error::Spawn {
+            program: nix_env.clone(),
+            source,
+        })?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            return Ok(Outcome::Fail {
+                reason: format!("nix-env failed ({}): {}", out.status, stderr.trim()),
+            });
+        }
+        let listed: Vec<&str> = stdout
+            .split("<item attrPath=\"")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect();
+        let missing: Vec<&str> = names
+            .iter()
+            .map(String::as_str)
+            .filter(|n| !listed.contains(n))
+            .collect();
+        Ok(if missing.is_empty() {
+            Outcome::Pass {
+                detail: format!(
+                    "lists all {} derivation(s) with --meta --drv-path",
+                    listed.len()
+                ),
+            }
+        } else {
+            let skipped: Vec<&str> = stderr.lines().filter(|l| l.contains("skipping")).collect();
+            Outcome::Fail {
+                reason: format!(
+                    "nix-env left out {} (they throw when evaluated){}",
+                    missing.join(", "),
+                    if skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!(": {}", skipped.join("; "))
+                    }
+                ),
+            }
+        })
+    }
+
+    /// Every VM test in tests/nixos/default.nix, as runNixOSTest evaluates it:
+    /// the test module against the stub of the test options, its testScript
+    /// as a string, and each node with all of our modules imported; a node
+    /// passes when it evaluates with no failed assertion.
+    pub fn vm_tests(&self, jobs: usize) -> Result<Vec<CaseReport>, Error> {
+        let file = self.root.join("tests/nixos/default.nix");
+        let tests: BTreeMap<String, Vec<String>> = match self.driver(&[("mode", "vmtests")]) {
+            Ok(v) => serde_json::from_value(v)?,
+            Err(Error::Eval { stderr }) => {
+                return Ok(vec![CaseReport {
+                    module: "(vm tests)".into(),
+                    case: "(list)".into(),
+                    file: Some(file),
+                    outcome: Outcome::Fail {
+                        reason: format!("the VM tests do not evaluate: {stderr}"),
+                    },
+                    warnings: vec![],
+                }]);
+            }
+            Err(e) => return Err(e),
+        };
+        let results = parallel(jobs, tests.into_iter().collect(), |(name, nodes)| {
+            let res = self.driver(&[("mode", "vmtest"), ("case", &name)]);
+            (name, nodes, res)
+        });
+        let mut reports = Vec::new();
+        for (name, nodes, res) in results {
+            let module = format!("(vm test) {name}");
+            let v = match res {
+                Ok(v) => v,
+                Err(Error::Eval { stderr }) => {
+                    reports.push(CaseReport {
+                        module,
+                        case: "(test)".into(),
+                        file: Some(file.clone()),
+                        outcome: Outcome::Fail {
+                            reason: format!("does not evaluate: {stderr}"),
+                        },
+                        warnings: vec![],
+                    });
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            let script_len = v["testScript"].as_str().map_or(0, str::len);
+            reports.push(CaseReport {
+                module: module.clone(),
+                case: "testScript".into(),
+                file: Some(file.clone()),
+                outcome: if script_len > 0 {
+                    Outcome::Pass {
+                        detail: format!("a string of {script_len} bytes"),
+                    }
+                } else {
+                    Outcome::Fail {
+                        reason: "testScript is empty".into(),
+                    }
+                },
+                warnings: vec![],
+            });
+            for node in nodes {
+                let out: CaseOutput = serde_json::from_value(v["nodes"][&node].clone())?;
+                reports.push(CaseReport {
+                    module: module.clone(),
+                    case: format!("node {node}"),
+                    file: Some(file.clone()),
+                    outcome: judge(None, Ok(&out)),
+                    warnings: out.warnings,
+                });
+            }
+        }
+        Ok(reports)
+    }
+}
+
 /// Decides a case from the driver's answer (or its evaluation error).
 ///
 /// A good case passes when it evaluates and no assertion fails. A bad case

@@ -58,11 +58,16 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let harness = args.opts.harness()?;
-    let reports = harness.run(&RunOptions {
+    let mut reports = harness.run(&RunOptions {
         module: args.opts.module.clone(),
         fixtures: !args.no_fixtures,
         jobs: args.opts.jobs,
     })?;
+    // The whole-repository checks, unless one module was asked for.
+    if args.opts.module.is_none() {
+        reports.extend(harness.vm_tests(args.opts.jobs)?);
+        reports.extend(harness.nur_check()?);
+    }
     let failed = reports.iter().filter(|r| !r.outcome.passed()).count();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
