@@ -147,33 +147,152 @@ let
       };
     };
 
-  # pkgs.formats: the real value types, generated files are fake.
-  jsonValue =
+  # pkgs.formats: the value types of pkgs/pkgs-lib/formats.nix (read at
+  # 001740f03dbdff478182996703602232e7ca5fc0; the search index holds no copy
+  # at the flake.lock commit), so a value the real format refuses (a null in
+  # TOML, a nested set in keyValue) fails here too; generated files are fake.
+  formatValue =
+    nullable: description:
     with lib.types;
     let
-      valueType =
+      base = oneOf [
+        bool
+        int
+        float
+        str
+        path
+        (attrsOf valueType)
+        (listOf valueType)
+      ];
+      valueType = (if nullable then nullOr base else base) // {
+        inherit description;
+      };
+    in
+    valueType;
+  generator =
+    ext: name: value:
+    mkFake {
+      inherit name;
+      __seed = "${ext}:${name}:${builtins.toJSON value}";
+      passthru.value = value;
+    };
+  iniTypes =
+    {
+      listsAsDuplicateKeys ? false,
+      listToValue ? null,
+      atomsCoercedToLists ? null,
+      ...
+    }:
+    assert listsAsDuplicateKeys -> listToValue == null;
+    assert atomsCoercedToLists != null -> (listsAsDuplicateKeys || listToValue != null);
+    with lib.types;
+    let
+      singleIniAtom =
         nullOr (oneOf [
           bool
           int
           float
           str
-          path
-          (attrsOf valueType)
-          (listOf valueType)
         ])
         // {
-          description = "JSON value";
+          description = "INI atom (null, bool, int, float or string)";
+        };
+      singleIniAtomOr =
+        if atomsCoercedToLists == true then coercedTo singleIniAtom lib.singleton else either singleIniAtom;
+      atom =
+        if listsAsDuplicateKeys then
+          singleIniAtomOr (listOf singleIniAtom)
+          // {
+            description = singleIniAtom.description + " or a list of them for duplicate keys";
+          }
+        else if listToValue != null then
+          singleIniAtomOr (nonEmptyListOf singleIniAtom)
+          // {
+            description = singleIniAtom.description + " or a non-empty list of them";
+          }
+        else
+          singleIniAtom;
+      section =
+        attrsOf atom
+        // {
+          description = "section of an INI file (attrs of " + atom.description + ")";
         };
     in
-    valueType;
-  mkFormat = ext: _: {
-    type = jsonValue;
-    generate =
-      name: value:
-      mkFake {
-        inherit name;
-        __seed = "${ext}:${name}:${builtins.toJSON value}";
-        passthru.value = value;
+    {
+      inherit atom section;
+    };
+  formats = {
+    json =
+      { }:
+      {
+        type = formatValue true "JSON value";
+        generate = generator "json";
+      };
+    yaml = formats.yaml_1_1;
+    yaml_1_1 =
+      { }:
+      {
+        type = formatValue true "YAML 1.1 value";
+        generate = generator "yaml";
+      };
+    yaml_1_2 =
+      { }:
+      {
+        type = formatValue true "YAML 1.2 value";
+        generate = generator "yaml";
+      };
+    toml =
+      { }:
+      {
+        type = formatValue false "TOML value";
+        generate = generator "toml";
+      };
+    ini =
+      args:
+      let
+        t = iniTypes args;
+      in
+      {
+        type = lib.types.attrsOf t.section;
+        lib.types.atom = t.atom;
+        generate = generator "ini";
+      };
+    keyValue =
+      {
+        listsAsDuplicateKeys ? false,
+        listToValue ? null,
+        ...
+      }:
+      assert listsAsDuplicateKeys -> listToValue == null;
+      with lib.types;
+      let
+        singleAtom =
+          nullOr (oneOf [
+            bool
+            int
+            float
+            str
+          ])
+          // {
+            description = "atom (null, bool, int, float or string)";
+          };
+        atom =
+          if listsAsDuplicateKeys then
+            coercedTo singleAtom lib.singleton (listOf singleAtom)
+            // {
+              description = singleAtom.description + " or a list of them for duplicate keys";
+            }
+          else if listToValue != null then
+            coercedTo singleAtom lib.singleton (nonEmptyListOf singleAtom)
+            // {
+              description = singleAtom.description + " or a non-empty list of them";
+            }
+          else
+            singleAtom;
+      in
+      {
+        type = attrsOf atom;
+        generate = generator "keyValue";
       };
   };
 
@@ -352,13 +471,7 @@ let
             __seed = "symlinkJoin:${args.name}:${lib.concatMapStringsSep " " toString args.paths}";
           }
         );
-      formats = {
-        json = mkFormat "json";
-        yaml = mkFormat "yaml";
-        toml = mkFormat "toml";
-        ini = mkFormat "ini";
-        keyValue = mkFormat "keyValue";
-      };
+      inherit formats;
       testers = {
         testVersion = args: mkFake { name = "test-version-${args.package.name}"; };
         runNixOSTest = args: mkFake { name = "nixos-test-${args.name or "test"}"; };

@@ -750,7 +750,11 @@ pub fn judge(expect: Option<&str>, result: Result<&CaseOutput, &str>) -> Outcome
             }
         }
         (Some(expect), Err(stderr)) => {
-            if stderr.contains("does not exist. Definition values") {
+            // An undeclared option counts only when the case expects exactly
+            // that (a typo NixOS must refuse), never by accident.
+            if stderr.contains("does not exist. Definition values")
+                && !expect.contains("does not exist")
+            {
                 Outcome::Fail {
                     reason: format!(
                         "an option does not exist (expected assertion `{expect}`): {stderr}"

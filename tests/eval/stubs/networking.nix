@@ -34,6 +34,11 @@ in
       default = "nixos";
       description = "The name of the machine.";
     };
+    enableIPv6 = mkOption {
+      type = types.bool;
+      default = true;
+      description = "Whether to enable support for IPv6.";
+    };
     domain = mkOption {
       type = types.nullOr types.str;
       default = null;

@@ -1,6 +1,12 @@
 # Stub of services.postgresql (nixos/modules/services/databases/postgresql.nix)
-# and services.prometheus (nixos/modules/services/monitoring/prometheus/default.nix),
-# nixpkgs @ 013635633ffe11f70df1d639f563f21c42c1f778.
+# and services.prometheus (nixos/modules/services/monitoring/prometheus/default.nix).
+# The search index holds neither at the flake.lock commit
+# (2c423e03bbafcff28bfadc6781a4a8257f205cb5). Prometheus follows a current
+# copy of the module (mkOpt/mkDefOpt scrape configs, scrape_protocols,
+# fallback_scrape_protocol; the index's NixOS/nixpkgs entry only holds a 2016
+# version, 80f38e9032a8fc3af44a04800e1e149f30b00603); postgresql's options
+# were not re-read in this pass and are kept as first written (their facts are
+# not recorded). Facts: ../nixos-facts/prometheus.json.
 {
   config,
   lib,
@@ -15,6 +21,31 @@ let
     default = null;
     inherit description;
   };
+  # prometheus/default.nix: mkOpt and mkDefOpt (null means "prometheus' default").
+  mkOpt = type: description: mkOption {
+    type = types.nullOr type;
+    default = null;
+    inherit description;
+  };
+  tlsConfig = types.submodule {
+    options = {
+      ca_file = mkOpt types.str "CA certificate to validate API server certificate with.";
+      cert_file = mkOpt types.str "Certificate file for client cert authentication to the server.";
+      key_file = mkOpt types.str "Key file for client cert authentication to the server.";
+      server_name = mkOpt types.str "ServerName extension to indicate the name of the server.";
+      insecure_skip_verify = mkOpt types.bool "Disable validation of the server certificate.";
+    };
+  };
+  basicAuth = types.submodule {
+    options = {
+      username = mkOption {
+        type = types.str;
+        description = "HTTP username";
+      };
+      password = mkOpt types.str "HTTP password";
+      password_file = mkOpt types.str "HTTP password file";
+    };
+  };
   staticConfig = types.submodule {
     options = {
       targets = mkOption {
@@ -28,27 +59,137 @@ let
       };
     };
   };
+  relabelConfig = types.submodule {
+    options = {
+      source_labels = mkOpt (types.listOf types.str) "The source labels select values from existing labels.";
+      separator = mkOpt types.str "Separator placed between concatenated source label values.";
+      target_label = mkOpt types.str "Label to which the resulting value is written in a replace action.";
+      regex = mkOpt types.str "Regular expression against which the extracted value is matched.";
+      modulus = mkOpt types.int "Modulus to take of the hash of the source label values.";
+      replacement = mkOpt types.str "Replacement value against which a regex replace is performed.";
+      action = mkOpt (types.enum [
+        "replace"
+        "lowercase"
+        "uppercase"
+        "keep"
+        "drop"
+        "hashmod"
+        "labelmap"
+        "labeldrop"
+        "labelkeep"
+      ]) "Action to perform based on regex matching.";
+    };
+  };
+  fileSdConfig = types.submodule {
+    options = {
+      files = mkOption {
+        type = types.listOf types.str;
+        description = "Patterns for files from which target groups are extracted.";
+      };
+      refresh_interval = mkOpt types.str "Refresh interval to re-read the files.";
+    };
+  };
+  dnsSdConfig = types.submodule {
+    options = {
+      names = mkOption {
+        type = types.listOf types.str;
+        description = "A list of DNS SRV record names to be queried.";
+      };
+      type = mkOpt (types.enum [
+        "SRV"
+        "A"
+        "AAAA"
+      ]) "The type of DNS query to perform.";
+      port = mkOpt types.port "The port number used if the query type is not SRV.";
+      refresh_interval = mkOpt types.str "The time after which the provided names are refreshed.";
+    };
+  };
+  httpSdConfig = types.submodule {
+    options = {
+      url = mkOption {
+        type = types.str;
+        description = "URL from which the targets are fetched.";
+      };
+      refresh_interval = mkOpt types.str "Refresh interval to re-query the endpoint.";
+      basic_auth = mkOpt basicAuth "Authentication information used to authenticate to the API server.";
+      proxy_url = mkOpt types.str "Optional proxy URL.";
+      follow_redirects = mkOpt types.bool "Configure whether HTTP requests follow HTTP 3xx redirects.";
+      tls_config = mkOpt tlsConfig "Configures the scrape request's TLS settings.";
+    };
+  };
+  # No freeformType, as in NixOS: a misspelled key is an undeclared option.
+  # The cloud service discoveries (azure, consul, ec2, kubernetes, ...) are not
+  # declared here; a configuration using one fails here though NixOS takes it.
   scrapeConfig = types.submodule {
     options = {
+      authorization = mkOption {
+        type = types.nullOr types.attrs;
+        default = null;
+        description = "Sets the `Authorization` header on every scrape request with the configured credentials.";
+      };
       job_name = mkOption {
         type = types.str;
         description = "The job name assigned to scraped metrics by default.";
       };
-      honor_labels = nullOf types.bool "Whether scraped labels win over server labels.";
-      params = nullOf (types.attrsOf (types.listOf types.str)) "Optional HTTP URL parameters.";
-      scrape_interval = nullOf types.str "How frequently to scrape targets from this job.";
-      scrape_timeout = nullOf types.str "Per-scrape timeout.";
-      metrics_path = nullOf types.str "The HTTP resource path on which to fetch metrics from targets.";
-      scheme = nullOf (types.enum [ "http" "https" ]) "The URL scheme with which to fetch metrics.";
-      static_configs = nullOf (types.listOf staticConfig) "List of labeled target groups for this job.";
-      relabel_configs = nullOf (types.listOf (types.attrsOf types.anything)) "Target relabel configurations.";
-      metric_relabel_configs = nullOf (types.listOf (types.attrsOf types.anything)) "Metric relabel configurations.";
-      file_sd_configs = nullOf (types.listOf (types.attrsOf types.anything)) "File-based service discovery.";
-      bearer_token_file = nullOf types.str "File with the bearer token.";
-      basic_auth = nullOf (types.attrsOf types.str) "Basic authentication (username, password_file).";
-      tls_config = nullOf (types.attrsOf types.anything) "TLS configuration.";
+      scrape_interval = mkOpt types.str "How frequently to scrape targets from this job.";
+      scrape_timeout = mkOpt types.str "Per-target timeout when scraping this job.";
+      scrape_protocols = mkOpt (types.listOf types.str) "The protocols to negotiate during a scrape with the client.";
+      fallback_scrape_protocol = mkOpt types.str "Fallback protocol to use if a scrape returns an invalid Content-Type.";
+      metrics_path = mkOpt types.str "The HTTP resource path on which to fetch metrics from targets.";
+      honor_labels = mkOpt types.bool "Controls how Prometheus handles conflicts between labels.";
+      honor_timestamps = mkOpt types.bool "Whether Prometheus respects the timestamps present in scraped data.";
+      scheme = mkOpt (types.enum [
+        "http"
+        "https"
+      ]) "The URL scheme with which to fetch metrics from targets.";
+      params = mkOpt (types.attrsOf (types.listOf types.str)) "Optional HTTP URL parameters.";
+      basic_auth = mkOpt basicAuth "Sets the `Authorization` header with the configured username and password.";
+      bearer_token = mkOpt types.str "Sets the `Authorization` header with the configured bearer token.";
+      bearer_token_file = mkOpt types.str "Sets the `Authorization` header with the bearer token read from the configured file.";
+      tls_config = mkOpt tlsConfig "Configures the scrape request's TLS settings.";
+      proxy_url = mkOpt types.str "Optional proxy URL.";
+      dns_sd_configs = mkOpt (types.listOf dnsSdConfig) "List of DNS service discovery configurations.";
+      file_sd_configs = mkOpt (types.listOf fileSdConfig) "List of file service discovery configurations.";
+      http_sd_configs = mkOpt (types.listOf httpSdConfig) "List of HTTP service discovery configurations.";
+      static_configs = mkOpt (types.listOf staticConfig) "List of labeled target groups for this job.";
+      relabel_configs = mkOpt (types.listOf relabelConfig) "List of relabel configurations.";
+      metric_relabel_configs = mkOpt (types.listOf relabelConfig) "List of metric relabel configurations.";
+      body_size_limit = mkOpt types.str "An uncompressed response body larger than this many bytes fails the scrape.";
+      sample_limit = mkOpt types.int "Per-scrape limit on number of scraped samples that will be accepted.";
+      label_limit = mkOpt types.int "Per-scrape limit on number of labels that will be accepted for a sample.";
+      label_name_length_limit = mkOpt types.int "Per-scrape limit on length of labels name.";
+      label_value_length_limit = mkOpt types.int "Per-scrape limit on length of labels value.";
+      target_limit = mkOpt types.int "Per-scrape config limit on number of unique targets that will be accepted.";
     };
   };
+  globalConfig = types.submodule {
+    options = {
+      scrape_interval = mkOpt types.str "How frequently to scrape targets by default.";
+      scrape_timeout = mkOpt types.str "How long until a scrape request times out.";
+      evaluation_interval = mkOpt types.str "How frequently to evaluate rules by default.";
+      external_labels = mkOpt (types.attrsOf types.str) "The labels to add to any time series or alerts when communicating with external systems.";
+      query_log_file = mkOpt types.str "Path to the file prometheus should write its query log to.";
+    };
+  };
+  prom = config.services.prometheus;
+  # prometheus/default.nix: what goes into prometheus.yml.
+  filterValidPrometheus = filterAttrsListRecursive (n: v: !(n == "_module" || v == null));
+  filterAttrsListRecursive =
+    pred: x:
+    if lib.isAttrs x then
+      lib.listToAttrs (
+        lib.concatMap (
+          name:
+          let
+            v = x.${name};
+          in
+          if pred name v then [ (lib.nameValuePair name (filterAttrsListRecursive pred v)) ] else [ ]
+        ) (lib.attrNames x)
+      )
+    else if lib.isList x then
+      map (filterAttrsListRecursive pred) x
+    else
+      x;
 in
 {
   options.services.postgresql = {
@@ -138,8 +279,18 @@ in
       default = "0.0.0.0";
       description = "Address to listen on for the web interface, API, and telemetry.";
     };
+    stateDir = mkOption {
+      type = types.str;
+      default = "prometheus2";
+      description = "Directory below `/var/lib` to store Prometheus metrics data.";
+    };
+    extraFlags = mkOption {
+      type = types.listOf types.str;
+      default = [ ];
+      description = "Extra commandline options when launching Prometheus.";
+    };
     globalConfig = mkOption {
-      type = types.attrsOf types.anything;
+      type = globalConfig;
       default = { };
       description = "Parameters that are valid in all configuration contexts.";
     };
@@ -151,16 +302,65 @@ in
     rules = mkOption {
       type = types.listOf types.str;
       default = [ ];
-      description = "Alerting and/or recording rules to evaluate at runtime.";
+      description = "Alerting and/or Recording rules to evaluate at runtime.";
     };
     ruleFiles = mkOption {
       type = types.listOf types.path;
       default = [ ];
       description = "Any additional rules files to include in this configuration.";
     };
+    alertmanagers = mkOption {
+      type = types.listOf types.attrs;
+      default = [ ];
+      description = "A list of alertmanagers to send alerts to.";
+    };
+    webExternalUrl = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      description = "The URL under which Prometheus is externally reachable.";
+    };
+    retentionTime = mkOption {
+      type = types.nullOr types.str;
+      default = null;
+      description = "How long to retain samples in storage.";
+    };
   };
 
-  config.assertions = lib.optionals pg.enable (
+  config.users = lib.mkIf prom.enable {
+    users.prometheus = {
+      description = "Prometheus daemon user";
+      group = "prometheus";
+      isSystemUser = true;
+    };
+    groups.prometheus = { };
+  };
+
+  config.assertions =
+    lib.optionals prom.enable [
+      (
+        let
+          legacy = builtins.match "(.*\\..*|.*]):([[:digit:]]+)" prom.listenAddress;
+        in
+        {
+          assertion = legacy == null;
+          message = ''
+            Do not specify the port for Prometheus to listen on in the
+            listenAddress option; use the port option instead:
+              services.prometheus.listenAddress = ${builtins.elemAt legacy 0};
+              services.prometheus.port = ${builtins.elemAt legacy 1};
+          '';
+        }
+      )
+      {
+        # prometheus.yml is generated from every scrape and global setting:
+        # a value of the wrong type or a misspelled key fails there.
+        assertion = builtins.deepSeq (builtins.toJSON (filterValidPrometheus {
+          inherit (prom) globalConfig scrapeConfigs;
+        })) true;
+        message = "unreachable: reading the scrape configurations throws when one is invalid";
+      }
+    ]
+    ++ lib.optionals pg.enable (
     map (
       { name, ... }:
       {
