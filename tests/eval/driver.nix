@@ -296,6 +296,24 @@ else if mode == "describe" then
   }
 else if mode == "case" then
   evalCase (/. + file) case
+else if mode == "stub-options" then
+  # Every option the stubs declare (submodule options as `<name>` and `*`),
+  # as the NixOS manual lists it: type description and rendered default.
+  let
+    evaluated = lib.evalModules {
+      modules = import (evalDir + "/stubs") ++ [ { config._module.args = { inherit pkgs utils; }; } ];
+      specialArgs.modulesPath = evalDir + "/stubs";
+    };
+    formats = lib.mapAttrs (name: f: {
+      name = "pkgs.formats.${name}";
+      type = (f { }).type.description;
+    }) (removeAttrs pkgs.formats [ "yaml" ]);
+  in
+  map (o: {
+    inherit (o) name type;
+    default = if o ? default then o.default.text or (builtins.toJSON o.default) else null;
+  }) (lib.filter (o: o.visible or true && !(o.internal or false)) (lib.optionAttrSetToDocList evaluated.options))
+  ++ lib.attrValues formats
 else if mode == "nur-list" then
   lib.attrNames nurDerivations
 else if mode == "nur" then

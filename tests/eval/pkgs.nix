@@ -338,6 +338,7 @@ let
     "redis"
     "valkey"
     "nginx"
+    "nginxStable"
     "caddy"
     "cacert"
     "tzdata"

@@ -223,7 +223,8 @@ impl Harness {
         &self.root
     }
 
-    fn driver(&self, args: &[(&str, &str)]) -> Result<Value, Error> {
+    /// Runs tests/eval/driver.nix with these `--argstr`s.
+    pub(crate) fn driver(&self, args: &[(&str, &str)]) -> Result<Value, Error> {
         let mut cmd = Command::new(&self.nix_instantiate);
         cmd.args(["--eval", "--strict", "--json"])
             .arg(self.root.join(EVAL_DIR).join("driver.nix"))

@@ -5,9 +5,12 @@
 //!   by driving `nix-instantiate --eval --strict --json tests/eval/driver.nix`.
 //! - [`render`]: writes unit files from the evaluated definitions exactly as
 //!   NixOS's systemd-lib.nix does.
+//! - [`conformance`]: the stub option declarations against the real NixOS
+//!   declarations recorded in tests/eval/nixos-facts/.
 //! - [`harden`]: `systemd-analyze verify` and `security --offline=true` on
 //!   rendered units.
 
+pub mod conformance;
 pub mod harden;
 pub mod harness;
 pub mod render;

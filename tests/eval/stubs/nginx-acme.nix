@@ -333,7 +333,8 @@ in
     enable = lib.mkEnableOption "Nginx Web Server";
     package = mkOption {
       type = types.package;
-      default = pkgs.nginx;
+      default = pkgs.nginxStable;
+      defaultText = lib.literalExpression "pkgs.nginxStable";
       description = "Nginx package to use.";
     };
     user = mkOption {
@@ -437,6 +438,7 @@ in
                       types.str
                     ]
                   );
+                  options.backup = bool false "Marks the server as a backup server.";
                 }
               );
               default = { };
@@ -453,9 +455,37 @@ in
       default = { };
       description = "Defines a group of servers to use as proxy target.";
     };
+    resolver = mkOption {
+      type = types.submodule {
+        options = {
+          addresses = mkOption {
+            type = types.listOf types.str;
+            default = [ ];
+            description = "List of resolvers to use";
+          };
+          valid = mkOption {
+            type = types.str;
+            default = "";
+            description = "Overrides the TTL of cached answers.";
+          };
+          ipv4 = bool true "Whether nginx looks up IPv4 addresses while resolving.";
+          ipv6 = mkOption {
+            type = types.bool;
+            default = config.networking.enableIPv6;
+            defaultText = lib.literalExpression "config.networking.enableIPv6";
+            description = "Whether nginx looks up IPv6 addresses while resolving.";
+          };
+        };
+      };
+      default = { };
+      description = "Configures name servers used to resolve names of upstream servers into addresses";
+    };
     virtualHosts = mkOption {
       type = types.attrsOf (types.submodule vhostOpts);
-      default = { };
+      # As in NixOS: nginx always has a localhost host unless overridden.
+      default = {
+        localhost = { };
+      };
       description = "Declarative vhost config";
     };
   };
@@ -571,6 +601,12 @@ in
             message = ''
               services.nginx.virtualHosts.<name>.enableACME requires a HTTP listener
               to answer to ACME requests.
+            '';
+          }
+          {
+            assertion = cfg.resolver.ipv4 || cfg.resolver.ipv6;
+            message = ''
+              At least one of services.nginx.resolver.ipv4 and services.nginx.resolver.ipv6 must be true.
             '';
           }
           {

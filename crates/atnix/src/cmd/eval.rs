@@ -65,6 +65,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     })?;
     // The whole-repository checks, unless one module was asked for.
     if args.opts.module.is_none() {
+        reports.extend(harness.stub_conformance()?);
         reports.extend(harness.vm_tests(args.opts.jobs)?);
         reports.extend(harness.nur_check()?);
     }
