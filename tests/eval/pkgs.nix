@@ -8,8 +8,9 @@
 # asking for an argument missing here fails evaluation, which is the point:
 # add the argument below rather than guessing in the package.
 #
-# Shapes follow nixpkgs at 013635633ffe11f70df1d639f563f21c42c1f778
-# (pkgs/build-support/trivial-builders, pkgs/pkgs-lib/formats.nix).
+# The trivial builders' shapes follow pkgs/build-support/trivial-builders
+# (the commit read was not recorded); pkgs.formats follows formats.nix at the
+# commit named below.
 #
 # Like real nixpkgs (pkgs/stdenv/generic/check-meta.nix), a builder's
 # derivation whose meta makes it unavailable (broken, unfree, insecure, or not

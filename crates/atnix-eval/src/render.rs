@@ -1,7 +1,7 @@
 //! Unit files from the evaluated unit definitions, written exactly as NixOS
-//! writes them (nixos/lib/systemd-lib.nix @ 013635633ffe11f70df1d639f563f21c42c1f778:
-//! `toOption`, `attrsToSection`, `commonUnitText`, `serviceToUnit`,
-//! `socketToUnit`, `timerToUnit`).
+//! writes them (nixos/lib/systemd-lib.nix: `toOption`, `attrsToSection`,
+//! `commonUnitText`, `serviceToUnit`, `socketToUnit`, `timerToUnit`; the
+//! commit it was read at was not recorded).
 //!
 //! The input is the JSON the Nix driver (tests/eval/driver.nix) emits for one
 //! unit; directive values there are strings, booleans, integers or lists of

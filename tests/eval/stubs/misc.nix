@@ -5,7 +5,9 @@
 #   nixos/modules/system/etc/etc.nix (environment.etc)
 #   nixos/modules/config/shells-environment.nix (environment.variables)
 #   nixos/modules/misc/version.nix (system.stateVersion)
-# nixpkgs @ 013635633ffe11f70df1d639f563f21c42c1f778.
+# Written after those nixpkgs files; the commit they were read at was not
+# recorded (this header used to name 013635633ffe11f70df1d639f563f21c42c1f778,
+# which was not checked) and they have no facts in ../nixos-facts/.
 { lib, ... }:
 let
   inherit (lib) mkOption types;

@@ -1,13 +1,21 @@
-# Stub of networking.hostName/domain (nixos/modules/tasks/network-interfaces.nix)
-# and networking.firewall (nixos/modules/services/networking/firewall.nix),
-# nixpkgs @ 013635633ffe11f70df1d639f563f21c42c1f778.
-{ lib, ... }:
+# Stub of networking.hostName/domain/enableIPv6
+# (nixos/modules/tasks/network-interfaces.nix) and networking.firewall
+# (nixos/modules/services/networking/firewall.nix). The firewall options follow
+# firewall.nix @ 2e1d0989bcf8968780ca0bd92030d15464791450 (the search index
+# holds no copy at the flake.lock commit 2c423e03bbafcff28bfadc6781a4a8257f205cb5;
+# facts: ../nixos-facts/firewall.json); extraCommands (firewall-iptables.nix)
+# and the network-interfaces options were not re-read and have no facts. (This
+# header used to name 013635633ffe11f70df1d639f563f21c42c1f778, which was not
+# checked.)
+{ config, lib, ... }:
 let
   inherit (lib) mkOption types;
+  canonicalizePortList = ports: lib.unique (builtins.sort builtins.lessThan ports);
   portOptions = {
     allowedTCPPorts = mkOption {
       type = types.listOf types.port;
       default = [ ];
+      apply = canonicalizePortList;
       description = "TCP ports on which incoming connections are accepted.";
     };
     allowedTCPPortRanges = mkOption {
@@ -18,6 +26,7 @@ let
     allowedUDPPorts = mkOption {
       type = types.listOf types.port;
       default = [ ];
+      apply = canonicalizePortList;
       description = "UDP ports on which incoming packets are accepted.";
     };
     allowedUDPPortRanges = mkOption {
@@ -66,5 +75,9 @@ in
         description = "Interface-specific open ports.";
       };
     };
+  };
+
+  config = lib.mkIf config.networking.firewall.enable {
+    networking.firewall.trustedInterfaces = [ "lo" ];
   };
 }

@@ -1,9 +1,14 @@
 # Stub of the NixOS systemd options our modules set: services, sockets,
 # timers, targets, tmpfiles. Option names, types and the way a unit's text is
 # assembled follow nixpkgs:
-#   nixos/lib/systemd-lib.nix          @ 013635633ffe11f70df1d639f563f21c42c1f778
-#   nixos/lib/systemd-unit-options.nix @ 01f31c2ee7d045a337dff0f858c0ed61dd0f4ddb
+#   nixos/lib/systemd-lib.nix
+#   nixos/lib/systemd-unit-options.nix
 #   nixos/modules/system/boot/systemd.nix (startAt timers, default path)
+# The commits they were read at were not recorded (this header used to name
+# 013635633ffe11f70df1d639f563f21c42c1f778 and 01f31c2ee7d045a337dff0f858c0ed61dd0f4ddb;
+# the search index holds neither, nor the flake.lock commit) and these options
+# have no facts in ../nixos-facts/ yet. The unit text itself is checked against
+# real systemd (atnix harden, atnix smoke).
 # The driver (../driver.nix) exports the merged unit definitions as JSON; the
 # unit text itself is written by crates/atnix-eval (render.rs), which mirrors
 # systemd-lib's toOption/attrsToSection/serviceToUnit/socketToUnit/timerToUnit.
