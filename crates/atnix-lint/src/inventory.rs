@@ -254,6 +254,67 @@ fn collect_packages(
     Ok(())
 }
 
+/// Packages found by convention (pkgs/default.nix reads its directory):
+/// `pkgs/<name>/package.nix`, or a family `pkgs/<family>/default.nix` whose
+/// members are computed (listed as `<family>.*`, built by its package.nix).
+fn discovered_packages(reader: &mut Reader<'_>, out: &mut Vec<Package>) -> Result<(), Error> {
+    let dir = reader.root.join("pkgs");
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
+        let entry = entry.map_err(io_err(&dir))?;
+        if entry.path().is_dir()
+            && let Some(name) = entry.file_name().to_str()
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names.sort();
+    for name in names {
+        let family = format!("pkgs/{name}/default.nix");
+        let single = format!("pkgs/{name}/package.nix");
+        let before = out.len();
+        if reader.root.join(&family).is_file() {
+            collect_packages(reader, &family, &name, 1, out)?;
+        }
+        if out.len() == before && reader.root.join(&single).is_file() {
+            let attr = if reader.root.join(&family).is_file() {
+                format!("{name}.*")
+            } else {
+                name.clone()
+            };
+            let mut package = Package {
+                attr,
+                file: Some(single.clone()),
+                version: None,
+                source_file: None,
+                source: None,
+                builder: None,
+            };
+            if let Some(src) = nearest_source(reader.root, &single) {
+                let path = reader.root.join(&src);
+                let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+                package.source = Some(parse_source_pin(&bytes));
+                package.source_file = Some(src);
+            }
+            let from_pin = match &package.source {
+                Some(Ok(pin)) => pin.version.clone(),
+                _ => None,
+            };
+            let parsed = reader.load(&single)?;
+            package.version = from_pin.or_else(|| parsed.as_ref().and_then(literal_version));
+            package.builder = parsed
+                .as_ref()
+                .and_then(|f| crate::nixrules::package_calls(f).into_iter().next())
+                .map(|c| c.builder);
+            out.push(package);
+        }
+    }
+    Ok(())
+}
+
 /// Whether a file evaluates to a package (a builder call) rather than a set of them.
 fn member_is_package(file: &NixFile) -> bool {
     let Some(expr) = file.expr() else {
@@ -286,6 +347,12 @@ fn module_units(file: &NixFile) -> Vec<String> {
         if full.first().map(String::as_str) == Some("options") {
             continue;
         }
+        // lib/service.nix's mkService { unit = "<name>"; ... } defines <name>.service.
+        if full.last().map(String::as_str) == Some("unit")
+            && let Some(name) = apv.value().as_ref().and_then(expr_str)
+        {
+            units.insert(format!("{name}.service"));
+        }
         for w in full.windows(3) {
             if w[0] != "systemd" {
                 continue;
@@ -311,6 +378,9 @@ pub fn inventory(root: &Path) -> Result<Inventory, Error> {
     };
     let mut packages = Vec::new();
     collect_packages(&mut reader, "pkgs/default.nix", "", 0, &mut packages)?;
+    if packages.is_empty() {
+        discovered_packages(&mut reader, &mut packages)?;
+    }
 
     let mut modules = Vec::new();
     if let Some(index) = reader.load("modules/default.nix")? {
@@ -327,6 +397,19 @@ pub fn inventory(root: &Path) -> Result<Inventory, Error> {
                 None => Vec::new(),
             };
             modules.push(Module { name, file, units });
+        }
+    }
+    if modules.is_empty() {
+        for (name, file) in crate::layout::discovered_modules(root)? {
+            let units = reader
+                .load(&file)?
+                .map(|m| module_units(&m))
+                .unwrap_or_default();
+            modules.push(Module {
+                name,
+                file: Some(file),
+                units,
+            });
         }
     }
     Ok(Inventory {
