@@ -23,15 +23,6 @@
       vmTests = import ./tests/nixos;
 
       ourPackages = pkgs: import ./pkgs { inherit pkgs; };
-      # Packages marked broken (a pin still missing a dependency hash) are not
-      # outputs and their VM tests are not checks: both would fail to evaluate.
-      # Reading `meta.broken` does not force the missing hash.
-      buildable = pkgs: lib.filterAttrs (_: p: !(p.meta.broken or false)) (ourPackages pkgs);
-      runnableTests =
-        pkgs:
-        lib.filterAttrs (
-          name: _: (ourPackages pkgs) ? ${name} -> (buildable pkgs) ? ${name}
-        ) vmTests;
     in
     {
       lib = import ./lib { inherit lib; };
@@ -45,7 +36,7 @@
       packages = forAllSystems (
         pkgs:
         let
-          ours = buildable pkgs;
+          ours = ourPackages pkgs;
         in
         ours // { default = ours.atnix; }
       );
@@ -55,7 +46,7 @@
       # KVM; run them with `nix flake check` or `nix build .#checks.<system>.nixos-<name>`.
       checks = forAllSystems (
         pkgs:
-        buildable pkgs
+        ourPackages pkgs
         // lib.mapAttrs' (
           name: path:
           lib.nameValuePair "nixos-${name}" (
@@ -64,7 +55,7 @@
               defaults.imports = [ self.nixosModules.default ];
             }
           )
-        ) (runnableTests pkgs)
+        ) vmTests
       );
 
       devShells = forAllSystems (pkgs: {
@@ -96,7 +87,7 @@
           description = "Package skeleton for this repository: pkgs/example/package.nix and pkgs/example/source.json";
           welcomeText = ''
             Created pkgs/example/package.nix and pkgs/example/source.json.
-            1. Rename pkgs/example and `pname`, and add the package to pkgs/default.nix.
+            1. Rename pkgs/example and `pname` (pkgs/default.nix finds the folder).
             2. Fill source.json (its empty fields fail `atnix check` until then):
                set "owner" and "repo", then
                  atnix prefetch https://github.com/OWNER/REPO --rev COMMIT --write pkgs/NAME/source.json
@@ -111,8 +102,8 @@
             Created modules/example.nix (the module), tests/eval/cases/example.nix
             (evaluation cases and smoke test) and tests/nixos/example.nix (VM test).
             1. Rename `example` in the three files and in their names.
-            2. Register the module in modules/default.nix and the VM test in
-               tests/nixos/default.nix.
+            2. Nothing to register: modules, cases, VM tests and help fixtures are
+               found by their names (`atnix check` reports a missing one).
             3. Take flags, ports and state paths from upstream's source at the
                pinned rev, then run scripts/test. See templates/README.md.
           '';

@@ -19,8 +19,7 @@ let
     types
     optionals
     ;
-  atnixPkgs = import ../pkgs { inherit pkgs; };
-  atnixLib = import ../lib { inherit lib; };
+  svc = import ../lib/service.nix { inherit lib; };
   format = pkgs.formats.toml { };
 
   # The probers the exporter knows (crates/atnix-probe/src/config.rs, PROBERS);
@@ -36,30 +35,10 @@ let
   ];
   moduleNames = lib.unique (probers ++ lib.attrNames cfg.settings.modules);
 
-  # Where Prometheus reaches the exporter: a wildcard listen address is still
-  # reachable on loopback.
-  scrapeAddress =
-    let
-      a = cfg.listenAddress;
-      host =
-        if a == "0.0.0.0" then
-          "127.0.0.1"
-        else if a == "::" then
-          "[::1]"
-        else if lib.hasInfix ":" a then
-          "[${a}]"
-        else
-          a;
-    in
-    "${host}:${toString cfg.port}";
+  # Where Prometheus reaches the exporter.
+  scrapeAddress = svc.connectAddr cfg.listenAddress cfg.port;
 
-  listen =
-    if lib.hasInfix ":" cfg.listenAddress then
-      "[${cfg.listenAddress}]:${toString cfg.port}"
-    else
-      "${cfg.listenAddress}:${toString cfg.port}";
-
-  configFile = format.generate "atproto-exporter.toml" cfg.settings;
+  configFile = svc.settingsFile format "atproto-exporter.toml" cfg.settings;
 
   # The multi-target exporter pattern: the listed target becomes ?target=,
   # then the instance label, and Prometheus scrapes the exporter instead.
@@ -87,38 +66,26 @@ let
   };
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.atproto-exporter = {
     enable = mkEnableOption "atproto-exporter, a Prometheus exporter probing PDS, relay, jetstream, PLC, labeler, feed generator and handle health";
-    package = lib.mkPackageOption atnixPkgs "atproto-exporter" {
-      pkgsText = "atnix.packages.\${system}";
-    };
-    listenAddress = mkOption {
-      type = types.str;
-      default = "127.0.0.1";
-      example = "::";
-      description = ''
-        Address the exporter listens on. Loopback by default: Prometheus on the
-        same host scrapes it there. Its /probe endpoint makes the exporter send
-        requests to any target it is given, so do not expose it publicly.
-      '';
-    };
-    port = mkOption {
-      type = types.port;
-      default = 9197;
-      description = "TCP port the exporter listens on (blackbox_exporter's 9115 is left free).";
-    };
-    openFirewall = mkOption {
-      type = types.bool;
-      default = false;
-      description = "Open `port` in the firewall. Only useful with a non-loopback `listenAddress`.";
-    };
+    package = svc.packageOption pkgs "atproto-exporter";
+  }
+  # blackbox_exporter's 9115 is left free.
+  // svc.mkListenOptions {
+    name = "the exporter";
+    port = 9197;
+  }
+  // {
     settings = mkOption {
       default = { };
       description = ''
         Module options, written as the TOML file given to `--config`
         (docs/exporter.md lists every key). Each entry of `modules` names a
         prober and its options; every prober is also available as a module of
-        its own name with defaults.
+        its own name with defaults. TOML has no null: leave a key out
+        instead.
       '';
       example = lib.literalExpression ''
         {
@@ -201,75 +168,64 @@ in
         description = "Scrape timeout; the exporter finishes each probe 0.5 s before it (X-Prometheus-Scrape-Timeout-Seconds).";
       };
     };
-    extraArgs = mkOption {
-      type = types.listOf types.str;
-      default = [ ];
-      example = [ "--timeout-offset=1" ];
-      description = "Extra command-line arguments, appended after the ones the module sets.";
-    };
+    extraArgs = svc.extraArgsOption;
   };
 
-  config = mkIf cfg.enable {
-    assertions = [
-      {
-        assertion = cfg.prometheus.enable -> config.services.prometheus.enable;
-        message = "${opt}.prometheus.enable adds scrape configurations to services.prometheus: also set services.prometheus.enable = true, or set ${opt}.prometheus.enable = false.";
-      }
-    ]
-    ++ map (m: {
-      assertion = lib.elem m moduleNames;
-      message = "${opt}.prometheus.targets.${m}: no such module; use one of ${lib.concatStringsSep ", " probers} or define ${opt}.settings.modules.${m}.";
-    }) (lib.attrNames cfg.prometheus.targets);
-
-    systemd.services.atproto-exporter = {
-      description = "atproto-exporter, Prometheus probes for ATProto services";
-      wantedBy = [ "multi-user.target" ];
-      wants = [ "network-online.target" ];
-      after = [ "network-online.target" ];
-      serviceConfig =
-        atnixLib.mkHardening {
-          # Not loopbackOnly: probing remote PDSes, relays and DNS is the point.
-          # `allowedIPs` adds an IP firewall when the targets are known.
-        }
-        // lib.optionalAttrs (cfg.allowedIPs != null) {
+  config = mkIf cfg.enable (
+    lib.mkMerge [
+      (svc.mkService {
+        inherit
+          config
+          cfg
+          opt
+          utils
+          ;
+        unit = "atproto-exporter";
+        description = "atproto-exporter, Prometheus probes for ATProto services";
+        assertions = [
+          {
+            assertion = cfg.prometheus.enable -> config.services.prometheus.enable;
+            message = "${opt}.prometheus.enable adds scrape configurations to services.prometheus: also set services.prometheus.enable = true, or set ${opt}.prometheus.enable = false.";
+          }
+        ]
+        ++ map (m: {
+          assertion = lib.elem m moduleNames;
+          message = "${opt}.prometheus.targets.${m}: no such module; use one of ${lib.concatStringsSep ", " probers} or define ${opt}.settings.modules.${m}.";
+        }) (lib.attrNames cfg.prometheus.targets);
+        # Not loopbackOnly: probing remote PDSes, relays and DNS is the point.
+        # `allowedIPs` adds an IP firewall when the targets are known.
+        serviceConfig = lib.optionalAttrs (cfg.allowedIPs != null) {
           IPAddressDeny = "any";
           IPAddressAllow = [ "localhost" ] ++ cfg.allowedIPs;
-        }
-        // {
-          DynamicUser = true;
-          Restart = "on-failure";
-          RestartSec = 5;
-          ExecStart = utils.escapeSystemdExecArgs (
-            [
-              (lib.getExe cfg.package)
-              "--listen"
-              listen
-              "--default-timeout"
-              (toString cfg.defaultTimeout)
-              "--max-concurrent-probes"
-              (toString cfg.maxConcurrentProbes)
-            ]
-            # Without settings the built-in modules (one per prober) are enough.
-            ++ optionals (cfg.settings != { modules = { }; }) [
-              "--config"
-              configFile
-            ]
-            ++ cfg.extraArgs
-          );
         };
-    };
-
-    networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
-
-    services.prometheus.scrapeConfigs = mkIf cfg.prometheus.enable (
-      lib.mapAttrsToList probeJob cfg.prometheus.targets
-      ++ [
-        {
-          job_name = "${cfg.prometheus.jobPrefix}-exporter";
-          metrics_path = "/metrics";
-          static_configs = [ { targets = [ scrapeAddress ]; } ];
-        }
-      ]
-    );
-  };
+        exec = [
+          (lib.getExe cfg.package)
+          "--listen"
+          (svc.socketAddr cfg.listenAddress cfg.port)
+          "--default-timeout"
+          (toString cfg.defaultTimeout)
+          "--max-concurrent-probes"
+          (toString cfg.maxConcurrentProbes)
+        ]
+        # Without settings the built-in modules (one per prober) are enough.
+        ++ optionals (svc.filterNulls cfg.settings != { modules = { }; }) [
+          "--config"
+          configFile
+        ]
+        ++ cfg.extraArgs;
+      })
+      {
+        services.prometheus.scrapeConfigs = mkIf cfg.prometheus.enable (
+          lib.mapAttrsToList probeJob cfg.prometheus.targets
+          ++ [
+            {
+              job_name = "${cfg.prometheus.jobPrefix}-exporter";
+              metrics_path = "/metrics";
+              static_configs = [ { targets = [ scrapeAddress ]; } ];
+            }
+          ]
+        );
+      }
+    ]
+  );
 }

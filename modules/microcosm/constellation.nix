@@ -19,33 +19,23 @@ let
     types
     optionals
     ;
-  mlib = import ./lib.nix { inherit lib; };
-  atnixPkgs = import ../../pkgs { inherit pkgs; };
+  svc = import ../../lib/service.nix { inherit lib; };
   stateDir = "/var/lib/microcosm-constellation";
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.microcosm.constellation = {
     enable = mkEnableOption "constellation, the microcosm global backlink index";
-    package = lib.mkPackageOption atnixPkgs "microcosm-constellation" {
-      pkgsText = "atnix.packages.\${system}";
-    };
+    package = svc.packageOption pkgs "microcosm-constellation";
   }
-  // mlib.mkListenOptions {
+  # Upstream's default port, 6789.
+  // svc.mkListenOptions {
     name = "constellation";
-    defaultPort = 6789;
+    port = 6789;
   }
   // {
-    jetstream = mkOption {
-      type = types.str;
-      default = "us-east-1";
-      example = "wss://jetstream2.us-west.bsky.network/subscribe";
-      description = ''
-        Jetstream to consume (`--jetstream`): a `wss://` URL or one of the
-        shorthands `us-east-1`, `us-east-2`, `us-west-1`, `us-west-2`.
-        Upstream requires the flag; `us-east-1` is the jetstream crate's own
-        default endpoint.
-      '';
-    };
+    jetstream = svc.mkJetstreamOption { name = "constellation"; };
     backend = mkOption {
       type = types.enum [
         "memory"
@@ -85,80 +75,80 @@ in
         description = "Keep at most this many backups (`--max-old-backups`); needs `backup.interval`.";
       };
     };
-    metrics = mlib.mkMetricsOptions { name = "constellation"; };
-    nginx = mlib.mkNginxOptions { name = "constellation"; };
-    extraArgs = mlib.extraArgsOption;
+    # Upstream's 8765 stays with constellation; the other microcosm services
+    # move to 8766-8768 (upstream uses 8765 for all of them).
+    metrics = svc.mkMetricsOptions {
+      name = "constellation";
+      port = 8765;
+    };
+    nginx = svc.mkNginxOption { name = "constellation"; };
+    extraArgs = svc.extraArgsOption;
   };
 
   config = mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = mlib.commonAssertions opt cfg ++ [
-          {
-            assertion = cfg.backup.enable -> cfg.backend == "rocks";
-            message = "${opt}.backup.enable needs ${opt}.backend = \"rocks\" (the memory backend has nothing to back up).";
-          }
-          {
-            assertion = cfg.backup.maxOld != null -> (cfg.backup.enable && cfg.backup.interval != null);
-            message = "${opt}.backup.maxOld is set: also set ${opt}.backup.enable = true and ${opt}.backup.interval (constellation refuses --max-old-backups without --backup-interval).";
-          }
-        ];
-
-        systemd.services.microcosm-constellation = {
-          description = "constellation, microcosm's global backlink index";
-          wantedBy = [ "multi-user.target" ];
-          wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
-          serviceConfig = mlib.serviceConfig { stateDirectory = "microcosm-constellation"; } // {
-            # RocksDB and relative fallbacks stay inside the state directory.
-            WorkingDirectory = stateDir;
-            # After 7 failed jetstream connects the consumer gives up and the
-            # process exits 0 (src/consumer/jetstream.rs, bin/main.rs): restart
-            # it anyway.
-            Restart = "always";
-            ExecStart = utils.escapeSystemdExecArgs (
-              [
-                (lib.getExe cfg.package)
-                "--bind"
-                (mlib.socketAddr cfg.listenAddress cfg.port)
-                "--jetstream"
-                cfg.jetstream
-                "--backend"
-                cfg.backend
-              ]
-              ++ optionals (cfg.backend == "rocks") [
-                "--data"
-                cfg.dataDir
-              ]
-              ++ optionals (cfg.didWebDomain != null) [
-                "--did-web-domain"
-                cfg.didWebDomain
-              ]
-              ++ optionals cfg.backup.enable [
-                "--backup"
-                "${stateDir}/backups"
-              ]
-              ++ optionals (cfg.backup.enable && cfg.backup.interval != null) [
-                "--backup-interval"
-                (toString cfg.backup.interval)
-              ]
-              ++ optionals (cfg.backup.enable && cfg.backup.maxOld != null) [
-                "--max-old-backups"
-                (toString cfg.backup.maxOld)
-              ]
-              ++ optionals cfg.metrics.enable [
-                "--collect-metrics"
-                "--bind-metrics"
-                (mlib.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
-              ]
-              ++ cfg.extraArgs
-            );
-          };
-        };
-
-        networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
-      }
-      (mlib.nginxConfig { inherit cfg; })
-    ]
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "microcosm-constellation";
+      description = "constellation, microcosm's global backlink index";
+      stateDirectory = true;
+      assertions = [
+        {
+          assertion = cfg.backup.enable -> cfg.backend == "rocks";
+          message = "${opt}.backup.enable needs ${opt}.backend = \"rocks\" (the memory backend has nothing to back up).";
+        }
+        {
+          assertion = cfg.backup.maxOld != null -> (cfg.backup.enable && cfg.backup.interval != null);
+          message = "${opt}.backup.maxOld is set: also set ${opt}.backup.enable = true and ${opt}.backup.interval (constellation refuses --max-old-backups without --backup-interval).";
+        }
+      ];
+      exec = [
+        (lib.getExe cfg.package)
+        "--bind"
+        (svc.socketAddr cfg.listenAddress cfg.port)
+        "--jetstream"
+        cfg.jetstream
+        "--backend"
+        cfg.backend
+      ]
+      ++ optionals (cfg.backend == "rocks") [
+        "--data"
+        cfg.dataDir
+      ]
+      ++ optionals (cfg.didWebDomain != null) [
+        "--did-web-domain"
+        cfg.didWebDomain
+      ]
+      ++ optionals cfg.backup.enable [
+        "--backup"
+        "${stateDir}/backups"
+      ]
+      ++ optionals (cfg.backup.enable && cfg.backup.interval != null) [
+        "--backup-interval"
+        (toString cfg.backup.interval)
+      ]
+      ++ optionals (cfg.backup.enable && cfg.backup.maxOld != null) [
+        "--max-old-backups"
+        (toString cfg.backup.maxOld)
+      ]
+      ++ optionals cfg.metrics.enable [
+        "--collect-metrics"
+        "--bind-metrics"
+        (svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
+      ]
+      ++ cfg.extraArgs;
+      serviceConfig = {
+        # RocksDB and relative fallbacks stay inside the state directory.
+        WorkingDirectory = stateDir;
+        # After 7 failed jetstream connects the consumer gives up and the
+        # process exits 0 (src/consumer/jetstream.rs, bin/main.rs): restart
+        # it anyway.
+        Restart = "always";
+      };
+    }
   );
 }

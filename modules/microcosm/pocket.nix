@@ -22,16 +22,15 @@ let
     mkEnableOption
     types
     ;
-  mlib = import ./lib.nix { inherit lib; };
-  atnixPkgs = import ../../pkgs { inherit pkgs; };
+  svc = import ../../lib/service.nix { inherit lib; };
   stateDir = "/var/lib/microcosm-pocket";
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.microcosm.pocket = {
     enable = mkEnableOption "pocket, the microcosm personal-private data service";
-    package = lib.mkPackageOption atnixPkgs "microcosm-pocket" {
-      pkgsText = "atnix.packages.\${system}";
-    };
+    package = svc.packageOption pkgs "microcosm-pocket";
     listenAddress = mkOption {
       type = types.str;
       default = "127.0.0.1";
@@ -60,62 +59,54 @@ in
       readOnly = true;
       description = "SQLite database (`--db`), created with `--init-db` on first start.";
     };
-    environment = mkOption {
-      type = types.attrsOf types.str;
-      default = {
-        RUST_LOG = "info";
-      };
-      description = "Environment of the unit; pocket logs through tracing-subscriber (`RUST_LOG`).";
+    # pocket logs through tracing-subscriber.
+    environment = svc.mkEnvironmentOption {
+      name = "pocket";
+      defaults.RUST_LOG = "info";
     };
-    nginx = mlib.mkNginxOptions { name = "pocket"; };
-    extraArgs = mlib.extraArgsOption;
+    nginx = svc.mkNginxOption { name = "pocket"; };
+    extraArgs = svc.extraArgsOption;
   };
 
   config = mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = mlib.commonAssertions opt cfg ++ [
-          {
-            assertion = cfg.domain != null;
-            message = "${opt}.domain is not set: set it to the domain pocket serves its did:web document for.";
-          }
-        ];
-
-        systemd.services.microcosm-pocket = {
-          description = "pocket, microcosm's personal-private data service";
-          wantedBy = [ "multi-user.target" ];
-          wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
-          inherit (cfg) environment;
-          # `--init-db` creates the table and fails if it exists: only once.
-          preStart = ''
-            if [ ! -e ${lib.escapeShellArg cfg.dbFile} ]; then
-              ${lib.escapeShellArgs [
-                (lib.getExe cfg.package)
-                "--init-db"
-                "--db"
-                cfg.dbFile
-              ]}
-            fi
-          '';
-          serviceConfig = mlib.serviceConfig { stateDirectory = "microcosm-pocket"; } // {
-            # `/` is StaticFileEndpoint::new("./static/index.html")
-            # (pocket/src/server.rs): run from the package's share/pocket.
-            WorkingDirectory = "${cfg.package}/share/pocket";
-            ExecStart = utils.escapeSystemdExecArgs (
-              [
-                (lib.getExe cfg.package)
-                "--db"
-                cfg.dbFile
-                "--domain"
-                (toString cfg.domain)
-              ]
-              ++ cfg.extraArgs
-            );
-          };
-        };
-      }
-      (mlib.nginxConfig { inherit cfg; })
-    ]
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "microcosm-pocket";
+      description = "pocket, microcosm's personal-private data service";
+      stateDirectory = true;
+      assertions = [
+        {
+          assertion = cfg.domain != null;
+          message = "${opt}.domain is not set: set it to the domain pocket serves its did:web document for.";
+        }
+      ];
+      # `--init-db` creates the table and fails if it exists: only once.
+      preStart = ''
+        if [ ! -e ${lib.escapeShellArg cfg.dbFile} ]; then
+          ${lib.escapeShellArgs [
+            (lib.getExe cfg.package)
+            "--init-db"
+            "--db"
+            cfg.dbFile
+          ]}
+        fi
+      '';
+      exec = [
+        (lib.getExe cfg.package)
+        "--db"
+        cfg.dbFile
+        "--domain"
+        (toString cfg.domain)
+      ]
+      ++ cfg.extraArgs;
+      # `/` is StaticFileEndpoint::new("./static/index.html")
+      # (pocket/src/server.rs): run from the package's share/pocket.
+      serviceConfig.WorkingDirectory = "${cfg.package}/share/pocket";
+    }
   );
 }

@@ -24,33 +24,30 @@ let
     types
     optionals
     ;
-  mlib = import ./lib.nix { inherit lib; };
-  atnixPkgs = import ../../pkgs { inherit pkgs; };
+  svc = import ../../lib/service.nix { inherit lib; };
   stateDir = "/var/lib/microcosm-slingshot";
+  cacheSize =
+    what: unit: default:
+    mkOption {
+      type = types.ints.positive;
+      inherit default;
+      description = "${what} in ${unit} (upstream default ${toString default}).";
+    };
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.microcosm.slingshot = {
     enable = mkEnableOption "slingshot, the microcosm record and identity edge cache";
-    package = lib.mkPackageOption atnixPkgs "microcosm-slingshot" {
-      pkgsText = "atnix.packages.\${system}";
-    };
+    package = svc.packageOption pkgs "microcosm-slingshot";
   }
-  // mlib.mkListenOptions {
+  # Upstream's default is 8080, which spacedust keeps: slingshot moves to 8081.
+  // svc.mkListenOptions {
     name = "slingshot";
-    defaultPort = 8080;
+    port = 8081;
   }
   // {
-    jetstream = mkOption {
-      type = types.str;
-      default = "us-east-1";
-      example = "wss://jetstream2.us-west.bsky.network/subscribe";
-      description = ''
-        Jetstream to consume (`--jetstream`): a `wss://` URL or one of the
-        shorthands `us-east-1`, `us-east-2`, `us-west-1`, `us-west-2`.
-        Upstream requires the flag; `us-east-1` is the jetstream crate's
-        default endpoint.
-      '';
-    };
+    jetstream = svc.mkJetstreamOption { name = "slingshot"; };
     jetstreamNoZstd = mkOption {
       type = types.bool;
       default = false;
@@ -63,28 +60,12 @@ in
       description = "Disk caches (`--cache-dir`): `firehose/` and `identity/` inside the unit's StateDirectory.";
     };
     recordCache = {
-      memoryMB = mkOption {
-        type = types.ints.positive;
-        default = 64;
-        description = "Memory cache for records, in MB (`--record-cache-memory-mb`, upstream default 64).";
-      };
-      diskGB = mkOption {
-        type = types.ints.positive;
-        default = 1;
-        description = "Disk cache for records, in GB (`--record-cache-disk-gb`, upstream default 1).";
-      };
+      memoryMB = cacheSize "Memory cache for records (`--record-cache-memory-mb`)" "MB" 64;
+      diskGB = cacheSize "Disk cache for records (`--record-cache-disk-gb`)" "GB" 1;
     };
     identityCache = {
-      memoryMB = mkOption {
-        type = types.ints.positive;
-        default = 64;
-        description = "Memory cache for identities, in MB (`--identity-cache-memory-mb`, upstream default 64).";
-      };
-      diskGB = mkOption {
-        type = types.ints.positive;
-        default = 1;
-        description = "Disk cache for identities, in GB (`--identity-cache-disk-gb`, upstream default 1).";
-      };
+      memoryMB = cacheSize "Memory cache for identities (`--identity-cache-memory-mb`)" "MB" 64;
+      diskGB = cacheSize "Disk cache for identities (`--identity-cache-disk-gb`)" "GB" 1;
     };
     healthcheckUrl = mkOption {
       type = types.nullOr types.str;
@@ -92,74 +73,68 @@ in
       example = "https://hc-ping.com/your-uuid";
       description = "URL slingshot pings every ~51 s while healthy (`--healthcheck`); an outbound check, not an endpoint.";
     };
-    environment = mkOption {
-      type = types.attrsOf types.str;
-      default = {
-        RUST_LOG = "info";
-      };
-      description = "Environment of the unit; slingshot logs through tracing-subscriber (`RUST_LOG`).";
+    # slingshot logs through tracing-subscriber.
+    environment = svc.mkEnvironmentOption {
+      name = "slingshot";
+      defaults.RUST_LOG = "info";
     };
-    metrics = mlib.mkMetricsOptions { name = "slingshot"; };
-    nginx = mlib.mkNginxOptions { name = "slingshot"; };
-    extraArgs = mlib.extraArgsOption;
+    metrics = svc.mkMetricsOptions {
+      name = "slingshot";
+      port = 8767;
+    };
+    nginx = svc.mkNginxOption { name = "slingshot"; };
+    extraArgs = svc.extraArgsOption;
   };
 
   config = mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = mlib.commonAssertions opt cfg;
-
-        systemd.services.microcosm-slingshot = {
-          description = "slingshot, microcosm's record and identity edge cache";
-          wantedBy = [ "multi-user.target" ];
-          wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
-          inherit (cfg) environment;
-          serviceConfig = mlib.serviceConfig { stateDirectory = "microcosm-slingshot"; } // {
-            # `/` is StaticFileEndpoint::new("./static/index.html")
-            # (slingshot/src/server.rs): the package ships static/ under
-            # share/slingshot, which must be the working directory.
-            WorkingDirectory = "${cfg.package}/share/slingshot";
-            # foyer's disk caches hold one descriptor per block file; with
-            # systemd's soft default of 1024 slingshot exits at start with
-            # "Too many open files" (found by `atnix smoke`).
-            LimitNOFILE = 65536;
-            ExecStart = utils.escapeSystemdExecArgs (
-              [
-                (lib.getExe cfg.package)
-                "--bind"
-                (mlib.socketAddr cfg.listenAddress cfg.port)
-                "--jetstream"
-                cfg.jetstream
-                "--cache-dir"
-                cfg.cacheDir
-                "--record-cache-memory-mb"
-                (toString cfg.recordCache.memoryMB)
-                "--record-cache-disk-gb"
-                (toString cfg.recordCache.diskGB)
-                "--identity-cache-memory-mb"
-                (toString cfg.identityCache.memoryMB)
-                "--identity-cache-disk-gb"
-                (toString cfg.identityCache.diskGB)
-              ]
-              ++ optionals cfg.jetstreamNoZstd [ "--jetstream-no-zstd" ]
-              ++ optionals (cfg.healthcheckUrl != null) [
-                "--healthcheck"
-                cfg.healthcheckUrl
-              ]
-              ++ optionals cfg.metrics.enable [
-                "--collect-metrics"
-                "--bind-metrics"
-                (mlib.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
-              ]
-              ++ cfg.extraArgs
-            );
-          };
-        };
-
-        networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
-      }
-      (mlib.nginxConfig { inherit cfg; })
-    ]
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "microcosm-slingshot";
+      description = "slingshot, microcosm's record and identity edge cache";
+      stateDirectory = true;
+      exec = [
+        (lib.getExe cfg.package)
+        "--bind"
+        (svc.socketAddr cfg.listenAddress cfg.port)
+        "--jetstream"
+        cfg.jetstream
+        "--cache-dir"
+        cfg.cacheDir
+        "--record-cache-memory-mb"
+        (toString cfg.recordCache.memoryMB)
+        "--record-cache-disk-gb"
+        (toString cfg.recordCache.diskGB)
+        "--identity-cache-memory-mb"
+        (toString cfg.identityCache.memoryMB)
+        "--identity-cache-disk-gb"
+        (toString cfg.identityCache.diskGB)
+      ]
+      ++ optionals cfg.jetstreamNoZstd [ "--jetstream-no-zstd" ]
+      ++ optionals (cfg.healthcheckUrl != null) [
+        "--healthcheck"
+        cfg.healthcheckUrl
+      ]
+      ++ optionals cfg.metrics.enable [
+        "--collect-metrics"
+        "--bind-metrics"
+        (svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
+      ]
+      ++ cfg.extraArgs;
+      serviceConfig = {
+        # `/` is StaticFileEndpoint::new("./static/index.html")
+        # (slingshot/src/server.rs): the package ships static/ under
+        # share/slingshot, which must be the working directory.
+        WorkingDirectory = "${cfg.package}/share/slingshot";
+        # foyer's disk caches hold one descriptor per block file; with
+        # systemd's soft default of 1024 slingshot exits at start with
+        # "Too many open files" (found by `atnix smoke`).
+        LimitNOFILE = 65536;
+      };
+    }
   );
 }

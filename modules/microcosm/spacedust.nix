@@ -21,87 +21,65 @@ let
     types
     optionals
     ;
-  mlib = import ./lib.nix { inherit lib; };
-  atnixPkgs = import ../../pkgs { inherit pkgs; };
+  svc = import ../../lib/service.nix { inherit lib; };
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.microcosm.spacedust = {
     enable = mkEnableOption "spacedust, the microcosm link firehose";
-    package = lib.mkPackageOption atnixPkgs "microcosm-spacedust" {
-      pkgsText = "atnix.packages.\${system}";
-    };
+    package = svc.packageOption pkgs "microcosm-spacedust";
   }
-  // mlib.mkListenOptions {
+  # Upstream's default port, 8080 (slingshot's 8080 moves to 8081).
+  // svc.mkListenOptions {
     name = "spacedust";
-    defaultPort = 8080;
+    port = 8080;
   }
   // {
-    jetstream = mkOption {
-      type = types.str;
-      default = "us-east-1";
-      example = "wss://jetstream2.us-west.bsky.network/subscribe";
-      description = ''
-        Jetstream to consume (`--jetstream`): a `wss://` URL or one of the
-        shorthands `us-east-1`, `us-east-2`, `us-west-1`, `us-west-2`
-        (jetstream crate, `DefaultJetstreamEndpoints`). Upstream requires the
-        flag; `us-east-1` is the jetstream crate's default endpoint.
-      '';
-    };
+    jetstream = svc.mkJetstreamOption { name = "spacedust"; };
     jetstreamNoZstd = mkOption {
       type = types.bool;
       default = false;
       description = "Ask jetstream for uncompressed events (`--jetstream-no-zstd`): less CPU, more bandwidth.";
     };
-    environment = mkOption {
-      type = types.attrsOf types.str;
-      default = {
-        RUST_LOG = "info";
-      };
-      description = "Environment of the unit; spacedust logs through env_logger (`RUST_LOG`).";
+    environment = svc.mkEnvironmentOption {
+      name = "spacedust";
+      defaults.RUST_LOG = "info";
     };
-    metrics = mlib.mkMetricsOptions { name = "spacedust"; };
-    nginx = mlib.mkNginxOptions { name = "spacedust"; };
-    extraArgs = mlib.extraArgsOption;
+    metrics = svc.mkMetricsOptions {
+      name = "spacedust";
+      port = 8766;
+    };
+    nginx = svc.mkNginxOption { name = "spacedust"; };
+    extraArgs = svc.extraArgsOption;
   };
 
   config = mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = mlib.commonAssertions opt cfg;
-
-        systemd.services.microcosm-spacedust = {
-          description = "spacedust, microcosm's link firehose";
-          wantedBy = [ "multi-user.target" ];
-          wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
-          inherit (cfg) environment;
-          serviceConfig = mlib.serviceConfig { } // {
-            ExecStart = utils.escapeSystemdExecArgs (
-              [
-                (lib.getExe cfg.package)
-                "--bind"
-                (mlib.socketAddr cfg.listenAddress cfg.port)
-                "--jetstream"
-                cfg.jetstream
-              ]
-              ++ optionals cfg.jetstreamNoZstd [ "--jetstream-no-zstd" ]
-              ++ optionals cfg.metrics.enable [
-                "--collect-metrics"
-                "--bind-metrics"
-                (mlib.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
-              ]
-              ++ cfg.extraArgs
-            );
-          };
-        };
-
-        networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
-      }
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "microcosm-spacedust";
+      description = "spacedust, microcosm's link firehose";
       # /subscribe is a websocket.
-      (mlib.nginxConfig {
-        inherit cfg;
-        websockets = true;
-      })
-    ]
+      websockets = true;
+      exec = [
+        (lib.getExe cfg.package)
+        "--bind"
+        (svc.socketAddr cfg.listenAddress cfg.port)
+        "--jetstream"
+        cfg.jetstream
+      ]
+      ++ optionals cfg.jetstreamNoZstd [ "--jetstream-no-zstd" ]
+      ++ optionals cfg.metrics.enable [
+        "--collect-metrics"
+        "--bind-metrics"
+        (svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
+      ]
+      ++ cfg.extraArgs;
+    }
   );
 }

@@ -25,32 +25,28 @@ let
     types
     optionals
     ;
-  mlib = import ./lib.nix { inherit lib; };
-  atnixPkgs = import ../../pkgs { inherit pkgs; };
+  svc = import ../../lib/service.nix { inherit lib; };
   stateDir = "/var/lib/microcosm-ufos";
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.microcosm.ufos = {
     enable = mkEnableOption "ufos, the microcosm collection statistics service";
-    package = lib.mkPackageOption atnixPkgs "microcosm-ufos" {
-      pkgsText = "atnix.packages.\${system}";
-    };
+    package = svc.packageOption pkgs "microcosm-ufos";
   }
-  // mlib.mkListenOptions {
+  # Upstream's default port, 9990.
+  // svc.mkListenOptions {
     name = "ufos";
-    defaultPort = 9990;
+    port = 9990;
   }
   // {
-    jetstream = mkOption {
-      type = types.str;
-      default = "us-east-1";
-      example = "wss://jetstream2.us-west.bsky.network/subscribe";
+    jetstream = svc.mkJetstreamOption { name = "ufos"; } // {
       description = ''
-        Jetstream to consume (`--jetstream`): a `wss://` URL or one of the
+        Jetstream ufos consumes (`--jetstream`): a `wss://` URL or one of the
         shorthands `us-east-1`, `us-east-2`, `us-west-1`, `us-west-2`.
-        Upstream requires the flag; `us-east-1` is the jetstream crate's
-        default endpoint. The database remembers the endpoint: changing it
-        later needs `jetstreamForce`.
+        The database remembers the endpoint: changing it later needs
+        `jetstreamForce`.
       '';
     };
     jetstreamForce = mkOption {
@@ -69,56 +65,47 @@ in
       readOnly = true;
       description = "fjall keyspace (`--data`), inside the unit's StateDirectory.";
     };
-    environment = mkOption {
-      type = types.attrsOf types.str;
-      default = {
-        RUST_LOG = "info";
-      };
-      description = "Environment of the unit; ufos logs through env_logger (`RUST_LOG`).";
+    environment = svc.mkEnvironmentOption {
+      name = "ufos";
+      defaults.RUST_LOG = "info";
     };
-    metrics = mlib.mkMetricsOptions { name = "ufos"; };
-    nginx = mlib.mkNginxOptions { name = "ufos"; };
-    extraArgs = mlib.extraArgsOption;
+    metrics = svc.mkMetricsOptions {
+      name = "ufos";
+      port = 8768;
+    };
+    nginx = svc.mkNginxOption { name = "ufos"; };
+    extraArgs = svc.extraArgsOption;
   };
 
   config = mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = mlib.commonAssertions opt cfg;
-
-        systemd.services.microcosm-ufos = {
-          description = "ufos, microcosm's collection statistics";
-          wantedBy = [ "multi-user.target" ];
-          wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
-          inherit (cfg) environment;
-          serviceConfig = mlib.serviceConfig { stateDirectory = "microcosm-ufos"; } // {
-            WorkingDirectory = stateDir;
-            ExecStart = utils.escapeSystemdExecArgs (
-              [
-                (lib.getExe cfg.package)
-                "--bind"
-                (mlib.socketAddr cfg.listenAddress cfg.port)
-                "--jetstream"
-                cfg.jetstream
-                "--data"
-                cfg.dataDir
-              ]
-              ++ optionals cfg.jetstreamForce [ "--jetstream-force" ]
-              ++ optionals cfg.backfill [ "--backfill" ]
-              ++ optionals cfg.metrics.enable [
-                "--collect-metrics"
-                "--bind-metrics"
-                (mlib.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
-              ]
-              ++ cfg.extraArgs
-            );
-          };
-        };
-
-        networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
-      }
-      (mlib.nginxConfig { inherit cfg; })
-    ]
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "microcosm-ufos";
+      description = "ufos, microcosm's collection statistics";
+      stateDirectory = true;
+      exec = [
+        (lib.getExe cfg.package)
+        "--bind"
+        (svc.socketAddr cfg.listenAddress cfg.port)
+        "--jetstream"
+        cfg.jetstream
+        "--data"
+        cfg.dataDir
+      ]
+      ++ optionals cfg.jetstreamForce [ "--jetstream-force" ]
+      ++ optionals cfg.backfill [ "--backfill" ]
+      ++ optionals cfg.metrics.enable [
+        "--collect-metrics"
+        "--bind-metrics"
+        (svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
+      ]
+      ++ cfg.extraArgs;
+      serviceConfig.WorkingDirectory = stateDir;
+    }
   );
 }

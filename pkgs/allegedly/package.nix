@@ -4,7 +4,8 @@
 {
   lib,
   rustPlatform,
-  fetchFromGitHub,
+  fetchSource,
+  mkUpdateScript,
   pkg-config,
   openssl,
   testers,
@@ -17,18 +18,9 @@ rustPlatform.buildRustPackage {
   pname = "allegedly";
   inherit (source) version;
 
-  src = fetchFromGitHub {
-    inherit (source)
-      owner
-      repo
-      rev
-      hash
-      ;
-  };
+  src = fetchSource ./source.json;
 
-  cargoHash =
-    source.cargoHash
-      or (throw "pkgs/allegedly/source.json has no cargoHash yet: compute it with `atnix vendor-hash cargo` (see docs/microcosm.md)");
+  inherit (source) cargoHash;
 
   cargoBuildFlags = [
     "--bin"
@@ -43,12 +35,15 @@ rustPlatform.buildRustPackage {
 
   passthru = {
     inherit source;
-    updateScript = ./update.sh;
+    updateScript = mkUpdateScript {
+      source = "pkgs/allegedly/source.json";
+      vendor = "cargo";
+    };
     # The VM test leaves module imports to its runner (the flake imports
     # every atnix module); here only the allegedly module is needed.
     tests.vm = testers.runNixOSTest {
       imports = [ ../../tests/nixos/allegedly.nix ];
-      defaults.imports = [ ../../modules/microcosm/allegedly.nix ];
+      defaults.imports = [ ../../modules/allegedly.nix ];
     };
   };
 

@@ -2,16 +2,16 @@
 # microcosm-rs workspace (./source.json). Building each service on its own
 # (`-p <crate> --bin <bin>`) keeps closures small (only ufos links jemalloc,
 # only constellation links rocksdb, only pocket links sqlite) and lets a service
-# be tested and rolled back alone; the vendored dependencies are one
-# fixed-output derivation shared by all of them (same lockfile, same cargoHash,
-# same cargoDepsName).
+# be tested and rolled back alone; the vendored dependencies come from the one
+# lockfile beside this file and are the same derivation for all of them.
 #
 # `ufos/fuzz` is a workspace member that needs cargo-fuzz, so never build with
 # `--workspace`.
 {
   lib,
   rustPlatform,
-  fetchFromGitHub,
+  fetchSource,
+  mkUpdateScript,
   pkg-config,
   openssl,
   zstd,
@@ -24,89 +24,34 @@
 let
   source = lib.importJSON ./source.json;
 
-  # Everything that differs between services, read from the workspace at the
-  # pinned rev (`<crate>/Cargo.toml`, `<crate>/src/**`, `<crate>/LICENSE*`).
-  services = {
-    constellation = {
-      crate = "constellation";
-      # constellation's server binary is called `main` (src/bin/main.rs).
-      bin = "main";
-      description = "Global AT Protocol backlink index served as a JSON API";
-      # constellation/LICENSE is the AGPL-3.0 text; LICENSE.future says it is
-      # not available under MIT/Apache today.
-      license = lib.licenses.agpl3Only;
-      # librocksdb-sys 0.17.1+9.9.3 (rocksdb 0.23, default feature "rocks").
-      rocksdb = true;
-    };
-    spacedust = {
-      crate = "spacedust";
-      bin = "spacedust";
-      description = "Firehose of AT Protocol links (at-uris, DIDs, URLs) over a websocket";
-      license = with lib.licenses; [
-        mit
-        asl20
-      ];
-    };
-    slingshot = {
-      crate = "slingshot";
-      bin = "slingshot";
-      description = "AT Protocol record and identity edge cache";
-      license = with lib.licenses; [
-        mit
-        asl20
-      ];
-      # `/` is StaticFileEndpoint::new("./static/index.html"): relative to the
-      # working directory, so ship the directory; the module points
-      # WorkingDirectory at share/slingshot.
-      static = true;
-    };
-    ufos = {
-      crate = "ufos";
-      bin = "ufos";
-      description = "AT Protocol collection timeseries and statistics (UFOs)";
-      license = with lib.licenses; [
-        mit
-        asl20
-      ];
-    };
-    pocket = {
-      crate = "pocket";
-      bin = "pocket";
-      description = "Personal-private AT Protocol data service (early development)";
-      license = with lib.licenses; [
-        mit
-        asl20
-      ];
-      # Same relative ./static/index.html as slingshot.
-      static = true;
-      # rusqlite 0.37 without the `bundled` feature links the system sqlite.
-      sqlite = true;
-    };
-  };
-
-  svc = services.${service};
+  # Everything that differs between services: ./services.nix.
+  svc = (import ./services.nix { inherit lib; }).${service};
   rocksdb = rocksdb_9_10;
 in
 rustPlatform.buildRustPackage {
   pname = "microcosm-${service}";
   inherit (source) version;
 
-  src = fetchFromGitHub {
-    inherit (source)
-      owner
-      repo
-      rev
-      hash
-      ;
-  };
+  src = fetchSource ./source.json;
 
-  # All services share one vendor derivation.
-  cargoDepsName = "microcosm-rs";
-  # The lockfile has git dependencies (fjall, jwt-compact, atrium); the
-  # fetchCargoVendor behind cargoHash fetches them itself, so no outputHashes.
-  cargoHash =
-    source.cargoHash
-      or (throw "pkgs/microcosm/source.json has no cargoHash yet: compute it with `atnix vendor-hash cargo` (see docs/microcosm.md)");
+  # Upstream's Cargo.lock at the pinned rev, kept beside the package (data),
+  # so the vendored crates need no cargoHash: a cargoHash covers fjall's git
+  # checkout too, and the copy of fjall-rs/fjall reachable where this pin was
+  # made lacks blobs of the locked commit, so it could not be computed.
+  cargoLock = {
+    lockFile = ./Cargo.lock;
+    # fetchgit hashes of the git dependencies at their locked commits
+    # (./cargo-git-hashes.json), from `atnix prefetch <repo> --rev <commit>
+    # --checkout`: uniphil/atrium 80a355991ac9b48ba3f559d12aac74f071fc638c and
+    # fatfingers23/jwt-compact aed088b8ff5ad44ef2785c453f6a4b7916728b1c,
+    # neither with submodules. One entry per repository: importCargoLock keys
+    # them by commit, so atrium-api stands for all atrium-* crates.
+    outputHashes = lib.importJSON ./cargo-git-hashes.json;
+    # fjall (fjall-rs/fjall fb229572bb7d1d6966a596994dc1708e47ec57d8) has no
+    # hash computable here (see above), so Nix fetches it with builtins.fetchGit
+    # at that commit. A commit rev is an exact pin: the content cannot change.
+    allowBuiltinFetchGit = true;
+  };
 
   cargoBuildFlags = [
     "-p"
@@ -155,7 +100,10 @@ rustPlatform.buildRustPackage {
 
   passthru = {
     inherit source service;
-    updateScript = ./update.sh;
+    updateScript = mkUpdateScript {
+      source = "pkgs/microcosm/source.json";
+      cargoLock = "pkgs/microcosm/Cargo.lock";
+    };
     # The VM test files leave module imports to their runner (the flake
     # imports every atnix module); here only this service's module is needed.
     tests.vm = testers.runNixOSTest {
@@ -169,10 +117,5 @@ rustPlatform.buildRustPackage {
     homepage = "https://github.com/at-microcosm/microcosm-rs/tree/${source.rev}/${svc.crate}";
     mainProgram = service;
     platforms = lib.platforms.linux;
-    # The cargoHash needs fjall's full checkout at the locked commit, which
-    # could not be reached where this pin was made (docs/microcosm.md). Until
-    # `atnix vendor-hash cargo` fills it in, the packages say so instead of
-    # failing in the middle of a build.
-    broken = !(source ? cargoHash);
   };
 }

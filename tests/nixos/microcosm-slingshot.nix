@@ -30,18 +30,18 @@
   testScript = ''
     machine.wait_for_unit("fake-jetstream.service")
     machine.wait_for_unit("microcosm-slingshot.service")
-    machine.wait_for_open_port(8080)
+    machine.wait_for_open_port(8081)
 
     # ./static/index.html resolves against WorkingDirectory.
-    machine.succeed("curl --fail -s http://127.0.0.1:8080/ | grep -q 'Slingshot: atproto edge record cache'")
+    machine.succeed("curl --fail -s http://127.0.0.1:8081/ | grep -q 'Slingshot: atproto edge record cache'")
     machine.succeed(
-        "curl --fail -s http://127.0.0.1:8080/openapi"
+        "curl --fail -s http://127.0.0.1:8081/openapi"
         " | jq -e '.paths | keys | any(endswith(\"/com.atproto.repo.getRecord\"))'"
     )
 
     # The like from the jetstream is served from the cache (no PDS reachable).
     machine.wait_until_succeeds(
-        "curl --fail -s -G http://127.0.0.1:8080/xrpc/com.atproto.repo.getRecord"
+        "curl --fail -s -G http://127.0.0.1:8081/xrpc/com.atproto.repo.getRecord"
         " --data-urlencode repo=did:plc:liker"
         " --data-urlencode collection=app.bsky.feed.like"
         " --data-urlencode rkey=3lrkey"
@@ -55,7 +55,7 @@
     machine.succeed("test -d /var/lib/microcosm-slingshot/firehose")
     machine.succeed("test -d /var/lib/microcosm-slingshot/identity")
 
-    machine.wait_for_open_port(8765)
-    machine.succeed("curl --fail -s http://127.0.0.1:8765/metrics | grep -q '^# TYPE'")
+    machine.wait_for_open_port(8767)
+    machine.succeed("curl --fail -s http://127.0.0.1:8767/metrics | grep -q '^# TYPE'")
   '';
 }

@@ -59,7 +59,7 @@
         " and .link.source_record == \"at://did:plc:liker/app.bsky.feed.like/3lrkey\"' /tmp/link.json"
     )
 
-    machine.wait_for_open_port(8765)
-    machine.succeed("curl --fail -s http://127.0.0.1:8765/metrics | grep -q '^# TYPE'")
+    machine.wait_for_open_port(8766)
+    machine.succeed("curl --fail -s http://127.0.0.1:8766/metrics | grep -q '^# TYPE'")
   '';
 }

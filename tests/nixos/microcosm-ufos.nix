@@ -41,7 +41,7 @@
     machine.succeed("curl --fail -s http://127.0.0.1:9990/openapi | jq -e '.paths | has(\"/collections\")'")
     machine.succeed("test -d /var/lib/microcosm-ufos/data")
 
-    machine.wait_for_open_port(8765)
-    machine.succeed("curl --fail -s http://127.0.0.1:8765/metrics | grep -q '^# TYPE'")
+    machine.wait_for_open_port(8768)
+    machine.succeed("curl --fail -s http://127.0.0.1:8768/metrics | grep -q '^# TYPE'")
   '';
 }

@@ -28,12 +28,18 @@ pub struct Package {
     pub source: Option<Result<SourcePin, String>>,
     /// The builder the file calls (`buildRustPackage`, `mkDerivation`, ...).
     pub builder: Option<String>,
+    /// The builder reads a lockfile kept beside the package (`cargoLock`), so
+    /// it needs no dependency hash.
+    pub lockfile: bool,
 }
 
 impl Package {
     /// The dependency-hash key this package's builder needs (`cargoHash` for
     /// buildRustPackage, `npmDepsHash` for buildNpmPackage, `vendorHash` for buildGoModule).
     pub fn dependency_hash_key(&self) -> Option<&'static str> {
+        if self.lockfile {
+            return None;
+        }
         match self.builder.as_deref()? {
             "buildRustPackage" => Some("cargoHash"),
             "buildNpmPackage" => Some("npmDepsHash"),
@@ -193,6 +199,44 @@ fn nearest_source(root: &Path, file: &str) -> Option<String> {
     None
 }
 
+/// A package built by `file`: its pin, version and builder.
+fn describe_package(
+    reader: &mut Reader<'_>,
+    attr: String,
+    file: Option<String>,
+) -> Result<Package, Error> {
+    let mut package = Package {
+        attr,
+        file: file.clone(),
+        version: None,
+        source_file: None,
+        source: None,
+        builder: None,
+        lockfile: false,
+    };
+    let Some(target) = file else {
+        return Ok(package);
+    };
+    if let Some(src) = nearest_source(reader.root, &target) {
+        let path = reader.root.join(&src);
+        let bytes = std::fs::read(&path).map_err(io_err(&path))?;
+        package.source = Some(parse_source_pin(&bytes));
+        package.source_file = Some(src);
+    }
+    let from_pin = match &package.source {
+        Some(Ok(pin)) => pin.version.clone(),
+        _ => None,
+    };
+    let parsed = reader.load(&target)?;
+    package.version = from_pin.or_else(|| parsed.as_ref().and_then(literal_version));
+    let call = parsed
+        .as_ref()
+        .and_then(|f| crate::nixrules::package_calls(f).into_iter().next());
+    package.lockfile = call.as_ref().is_some_and(|c| c.binds("cargoLock"));
+    package.builder = call.map(|c| c.builder);
+    Ok(package)
+}
+
 fn collect_packages(
     reader: &mut Reader<'_>,
     file_rel: &str,
@@ -223,33 +267,44 @@ fn collect_packages(
             collect_packages(reader, target, &attr, depth + 1, out)?;
             continue;
         }
-        let mut package = Package {
-            attr,
-            file: target.clone(),
-            version: None,
-            source_file: None,
-            source: None,
-            builder: None,
-        };
-        if let Some(target) = &target {
-            if let Some(src) = nearest_source(reader.root, target) {
-                let path = reader.root.join(&src);
-                let bytes = std::fs::read(&path).map_err(io_err(&path))?;
-                package.source = Some(parse_source_pin(&bytes));
-                package.source_file = Some(src);
-            }
-            let from_pin = match &package.source {
-                Some(Ok(pin)) => pin.version.clone(),
-                _ => None,
-            };
-            let parsed = reader.load(target)?;
-            package.version = from_pin.or_else(|| parsed.as_ref().and_then(literal_version));
-            package.builder = parsed
-                .as_ref()
-                .and_then(|f| crate::nixrules::package_calls(f).into_iter().next())
-                .map(|c| c.builder);
+        out.push(describe_package(reader, attr, target)?);
+    }
+    Ok(())
+}
+
+/// Packages found by convention (pkgs/default.nix reads its directory):
+/// `pkgs/<name>/package.nix`, or a family `pkgs/<family>/default.nix` whose
+/// members are computed (listed as `<family>.*`, built by its package.nix).
+fn discovered_packages(reader: &mut Reader<'_>, out: &mut Vec<Package>) -> Result<(), Error> {
+    let dir = reader.root.join("pkgs");
+    if !dir.is_dir() {
+        return Ok(());
+    }
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).map_err(io_err(&dir))? {
+        let entry = entry.map_err(io_err(&dir))?;
+        if entry.path().is_dir()
+            && let Some(name) = entry.file_name().to_str()
+        {
+            names.push(name.to_owned());
         }
-        out.push(package);
+    }
+    names.sort();
+    for name in names {
+        let family = format!("pkgs/{name}/default.nix");
+        let single = format!("pkgs/{name}/package.nix");
+        let before = out.len();
+        if reader.root.join(&family).is_file() {
+            collect_packages(reader, &family, &name, 1, out)?;
+        }
+        if out.len() == before && reader.root.join(&single).is_file() {
+            let attr = if reader.root.join(&family).is_file() {
+                format!("{name}.*")
+            } else {
+                name.clone()
+            };
+            out.push(describe_package(reader, attr, Some(single))?);
+        }
     }
     Ok(())
 }
@@ -286,6 +341,12 @@ fn module_units(file: &NixFile) -> Vec<String> {
         if full.first().map(String::as_str) == Some("options") {
             continue;
         }
+        // lib/service.nix's mkService { unit = "<name>"; ... } defines <name>.service.
+        if full.last().map(String::as_str) == Some("unit")
+            && let Some(name) = apv.value().as_ref().and_then(expr_str)
+        {
+            units.insert(format!("{name}.service"));
+        }
         for w in full.windows(3) {
             if w[0] != "systemd" {
                 continue;
@@ -311,6 +372,9 @@ pub fn inventory(root: &Path) -> Result<Inventory, Error> {
     };
     let mut packages = Vec::new();
     collect_packages(&mut reader, "pkgs/default.nix", "", 0, &mut packages)?;
+    if packages.is_empty() {
+        discovered_packages(&mut reader, &mut packages)?;
+    }
 
     let mut modules = Vec::new();
     if let Some(index) = reader.load("modules/default.nix")? {
@@ -327,6 +391,19 @@ pub fn inventory(root: &Path) -> Result<Inventory, Error> {
                 None => Vec::new(),
             };
             modules.push(Module { name, file, units });
+        }
+    }
+    if modules.is_empty() {
+        for (name, file) in crate::layout::discovered_modules(root)? {
+            let units = reader
+                .load(&file)?
+                .map(|m| module_units(&m))
+                .unwrap_or_default();
+            modules.push(Module {
+                name,
+                file: Some(file),
+                units,
+            });
         }
     }
     Ok(Inventory {
@@ -400,5 +477,46 @@ mod tests {
             inv.modules[0].units,
             ["svc-gc.timer", "svc-init.service", "svc.service"]
         );
+    }
+
+    #[test]
+    fn packages_and_modules_found_by_convention() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        write(
+            root,
+            "pkgs/default.nix",
+            "{ pkgs }: builtins.foldl' (a: d: a) { } (builtins.attrNames (builtins.readDir ./.))",
+        );
+        write(
+            root,
+            "pkgs/solo/package.nix",
+            "{ rustPlatform }: rustPlatform.buildRustPackage { pname = \"solo\"; version = \"2\"; }",
+        );
+        write(
+            root,
+            "pkgs/fam/default.nix",
+            "{ callPackage, lib }: builtins.listToAttrs (map (s: { name = s; value = callPackage ./package.nix { }; }) [ \"x\" ])",
+        );
+        write(
+            root,
+            "pkgs/fam/package.nix",
+            "{ rustPlatform }: rustPlatform.buildRustPackage { pname = \"fam\"; cargoLock.lockFile = ./Cargo.lock; }",
+        );
+        write(root, "modules/default.nix", "builtins.readDir ./.");
+        write(
+            root,
+            "modules/fam/app.nix",
+            "{ lib, ... }: { config = svc.mkService { unit = \"fam-app\"; }; }",
+        );
+        let inv = inventory(root).unwrap();
+        let attrs: Vec<&str> = inv.packages.iter().map(|p| p.attr.as_str()).collect();
+        assert_eq!(attrs, ["fam.*", "solo"]);
+        assert!(inv.packages[0].lockfile);
+        assert_eq!(inv.packages[0].dependency_hash_key(), None);
+        assert_eq!(inv.packages[1].dependency_hash_key(), Some("cargoHash"));
+        assert_eq!(inv.modules.len(), 1);
+        assert_eq!(inv.modules[0].name, "fam-app");
+        assert_eq!(inv.modules[0].units, ["fam-app.service"]);
     }
 }

@@ -10,6 +10,7 @@
 //! fixtures of this crate) are not walked.
 
 mod inventory;
+mod layout;
 mod nixrules;
 mod source;
 mod syntax;
@@ -19,6 +20,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 pub use inventory::{Inventory, Module, Package, inventory};
+pub use layout::discovered_modules;
 pub use source::{SourcePin, parse_source_pin};
 
 /// Name of the file that keeps a directory (and everything below it) out of the walk.
@@ -52,10 +54,12 @@ pub enum Rule {
     PackageOption,
     /// `mkOption` without a description.
     OptionDescription,
+    /// A service module without its evaluation cases, VM test or help fixture.
+    ServiceLayout,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 11] = [
+    pub const ALL: [Rule; 12] = [
         Rule::Parse,
         Rule::SourceJson,
         Rule::PinRev,
@@ -67,6 +71,7 @@ impl Rule {
         Rule::MainProgram,
         Rule::PackageOption,
         Rule::OptionDescription,
+        Rule::ServiceLayout,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +87,7 @@ impl Rule {
             Rule::MainProgram => "main-program",
             Rule::PackageOption => "package-option",
             Rule::OptionDescription => "option-description",
+            Rule::ServiceLayout => "service-layout",
         }
     }
 }
@@ -250,6 +256,8 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
         let bytes = std::fs::read(&path).map_err(io_err(&path))?;
         source::check_source(rel, &bytes, &mut findings);
     }
+
+    layout::check_layout(root, &mut findings)?;
 
     findings.sort();
     findings.dedup();

@@ -450,6 +450,13 @@ pub(crate) struct PackageCall {
     arg: Expr,
 }
 
+impl PackageCall {
+    /// Whether the builder's argument set binds `name` (e.g. `cargoLock`).
+    pub(crate) fn binds(&self, name: &str) -> bool {
+        call_attrset(&self.arg).is_some_and(|set| crate::syntax::defines(&set, name))
+    }
+}
+
 fn builder_call_at(expr: Expr) -> Option<PackageCall> {
     let Expr::Apply(apply) = unparen(expr) else {
         return None;

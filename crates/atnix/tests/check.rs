@@ -165,6 +165,17 @@ fn option_descriptions() {
 }
 
 #[test]
+fn incomplete_service_layout() {
+    assert_findings(
+        "service-layout",
+        &[
+            "modules/fam/app.nix:1 service-layout: module `fam-app` has no --help fixture: add tests/fixtures/help/fam-app.txt (see templates/README.md)",
+            "modules/fam/app.nix:1 service-layout: module `fam-app` has no NixOS VM test: add tests/nixos/fam-app.nix (see templates/README.md)",
+        ],
+    );
+}
+
+#[test]
 fn every_rule_has_a_fixture() {
     let fixtures = repo_root().join("crates/atnix-lint/tests/fixtures");
     for rule in atnix_lint::Rule::ALL {

@@ -1,6 +1,12 @@
-//! Every command-line flag a microcosm module passes must exist in the
+//! Every command-line flag a service module passes must exist in the
 //! program's real `--help` output, kept under tests/fixtures/help/ (captured
 //! from binaries built natively at the pinned commits; see docs/microcosm.md).
+//!
+//! Modules and fixtures are found by convention, like modules/default.nix
+//! does: `modules/<name>.nix` is the module `<name>`,
+//! `modules/<family>/<app>.nix` the module `<family>-<app>`; its fixtures are
+//! `tests/fixtures/help/<module>.txt` and, for subcommands,
+//! `<module>-<subcommand>.txt`.
 //!
 //! A module's flags are its string literals that are exactly a long flag
 //! (`"--bind"`); a fixture's flags are the ones clap lists as options
@@ -10,29 +16,6 @@
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
-
-/// Module file (under modules/microcosm/) -> the help fixtures its flags may
-/// come from. allegedly's module runs `allegedly mirror|wrap`; clap lists the
-/// global flags in both subcommand helps too.
-const MODULES: &[(&str, &[&str])] = &[
-    // constellation's binary is `main` upstream; the package renames it.
-    ("constellation.nix", &["constellation.txt"]),
-    ("spacedust.nix", &["spacedust.txt"]),
-    ("slingshot.nix", &["slingshot.txt"]),
-    ("ufos.nix", &["ufos.txt"]),
-    ("pocket.nix", &["pocket.txt"]),
-    (
-        "allegedly.nix",
-        &[
-            "allegedly.txt",
-            "allegedly-mirror.txt",
-            "allegedly-wrap.txt",
-        ],
-    ),
-];
-
-/// Files in modules/microcosm/ that are not service modules.
-const HELPERS: &[&str] = &["lib.nix"];
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -99,6 +82,64 @@ fn missing_flags(module: &str, fixtures: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Every module file, by its nixosModules name (modules/default.nix).
+fn modules(root: &Path) -> Vec<(String, PathBuf)> {
+    let dir = root.join("modules");
+    let mut found = Vec::new();
+    let mut entries: Vec<_> = fs::read_dir(&dir)
+        .expect("modules/ exists")
+        .map(|e| e.expect("directory entry").path())
+        .collect();
+    entries.sort();
+    for path in entries {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if path.is_dir() {
+            let mut apps: Vec<_> = fs::read_dir(&path)
+                .expect("family directory")
+                .map(|e| e.expect("directory entry").path())
+                .collect();
+            apps.sort();
+            for app in apps {
+                if let Some(stem) = nix_stem(&app) {
+                    found.push((format!("{name}-{stem}"), app));
+                }
+            }
+        } else if let Some(stem) = nix_stem(&path) {
+            found.push((stem, path));
+        }
+    }
+    found
+}
+
+fn nix_stem(path: &Path) -> Option<String> {
+    let name = path.file_name()?.to_string_lossy();
+    let stem = name.strip_suffix(".nix")?;
+    (stem != "default").then(|| stem.to_string())
+}
+
+/// `<module>.txt` and `<module>-*.txt`, sorted.
+fn fixtures_of(help_dir: &Path, module: &str) -> Vec<String> {
+    let mut names: Vec<String> = fs::read_dir(help_dir)
+        .expect("help fixtures directory")
+        .map(|e| {
+            e.expect("directory entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .filter(|f| {
+            f.strip_suffix(".txt").is_some_and(|stem| {
+                stem == module
+                    || stem
+                        .strip_prefix(module)
+                        .is_some_and(|rest| rest.starts_with('-'))
+            })
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 #[test]
 fn module_flags_exist_in_help_fixtures() {
     let root = repo_root();
@@ -108,10 +149,18 @@ fn module_flags_exist_in_help_fixtures() {
         "help fixtures are missing: expected {} (see docs/microcosm.md for how they are captured)",
         help_dir.display()
     );
+    let found = modules(&root);
+    assert!(found.len() >= 7, "module discovery found only {found:?}");
     let mut problems = Vec::new();
-    for (module, fixture_names) in MODULES {
-        let module_path = root.join("modules/microcosm").join(module);
-        let nix = read(&module_path);
+    for (module, module_path) in &found {
+        let fixture_names = fixtures_of(&help_dir, module);
+        if !fixture_names.contains(&format!("{module}.txt")) {
+            problems.push(format!(
+                "module {module} has no help fixture tests/fixtures/help/{module}.txt"
+            ));
+            continue;
+        }
+        let nix = read(module_path);
         let fixtures: Vec<String> = fixture_names
             .iter()
             .map(|f| read(&help_dir.join(f)))
@@ -125,11 +174,13 @@ fn module_flags_exist_in_help_fixtures() {
         let used = module_flags(&nix);
         assert!(
             !used.is_empty(),
-            "modules/microcosm/{module} passes no flags: the flag extraction is broken"
+            "{} passes no flags: the flag extraction is broken",
+            module_path.display()
         );
         for flag in missing_flags(&nix, &fixtures) {
             problems.push(format!(
-                "modules/microcosm/{module} passes {flag}, which is not an option in {}",
+                "{} passes {flag}, which is not an option in {}",
+                module_path.display(),
                 fixture_names.join(" / ")
             ));
         }
@@ -138,19 +189,24 @@ fn module_flags_exist_in_help_fixtures() {
 }
 
 #[test]
-fn every_service_module_has_fixtures() {
-    let dir = repo_root().join("modules/microcosm");
-    let mapped: BTreeSet<&str> = MODULES.iter().map(|(m, _)| *m).collect();
-    for entry in fs::read_dir(&dir).expect("modules/microcosm exists") {
-        let name = entry.expect("directory entry").file_name();
-        let name = name.to_string_lossy();
-        if name.ends_with(".nix") && !HELPERS.contains(&name.as_ref()) {
-            assert!(
-                mapped.contains(name.as_ref()),
-                "modules/microcosm/{name} has no entry in MODULES: add its help fixture(s)"
-            );
-        }
-    }
+fn fixture_names_follow_modules() {
+    let root = repo_root();
+    let help_dir = root.join("tests/fixtures/help");
+    assert_eq!(
+        fixtures_of(&help_dir, "allegedly"),
+        [
+            "allegedly-backfill.txt",
+            "allegedly-bundle.txt",
+            "allegedly-mirror.txt",
+            "allegedly-tail.txt",
+            "allegedly-wrap.txt",
+            "allegedly.txt"
+        ]
+    );
+    assert_eq!(
+        fixtures_of(&help_dir, "microcosm-ufos"),
+        ["microcosm-ufos.txt"]
+    );
 }
 
 #[test]

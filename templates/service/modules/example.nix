@@ -1,125 +1,76 @@
 # Template: a hardened NixOS module for one service. Rename `example`
-# throughout; a family's modules live in modules/<family>/<app>.nix (and then
-# import ../../lib and ../../pkgs), under services.<family>.<app>.
+# throughout; a family's modules live in modules/<family>/<app>.nix (then
+# import ../../lib/service.nix), under services.<family>.<app>. Nothing to
+# register: modules/default.nix finds the file, and `atnix check` asks for its
+# cases, VM test and --help fixture by the module's name.
+#
+# lib/service.nix (read its header) gives the shared options and the unit:
+# loopback by default, openFirewall guarded by an assertion, a port that
+# collides with no other enabled service, DynamicUser, the hardening preset,
+# secrets as paths outside the store.
 {
   config,
   lib,
   pkgs,
+  utils,
   ...
 }:
 let
   cfg = config.services.example;
-  inherit (lib)
-    mkEnableOption
-    mkIf
-    mkOption
-    mkPackageOption
-    types
-    ;
-
-  # Our packages and helpers, without requiring the user to apply our overlay.
-  atnixPkgs = import ../pkgs { inherit pkgs; };
-  inherit (import ../lib { inherit lib; }) mkHardening;
-
-  isLoopback = address: lib.hasPrefix "127." address || address == "::1" || address == "localhost";
+  opt = "services.example";
+  svc = import ../lib/service.nix { inherit lib; };
+  format = pkgs.formats.toml { };
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.example = {
-    enable = mkEnableOption "example, an ATProto service";
-
-    package = mkPackageOption atnixPkgs "example" { pkgsText = "atnix.packages.\${system}"; };
-
-    listenAddress = mkOption {
-      type = types.str;
-      default = "127.0.0.1";
-      example = "0.0.0.0";
-      description = ''
-        Address the service listens on. Loopback by default: put a reverse
-        proxy in front, or set a public address together with `openFirewall`.
-      '';
+    enable = lib.mkEnableOption "example, an ATProto service";
+    package = svc.packageOption pkgs "example";
+  }
+  # Upstream's default port, read from its source at the pinned rev; pick
+  # another when an atnix service already uses it (the port registry says so).
+  // svc.mkListenOptions {
+    name = "example";
+    port = 8080;
+  }
+  // {
+    settings = svc.mkSettingsOption {
+      inherit format;
+      # Declare the main keys as typed options with upstream's defaults (cite
+      # the file and rev); null leaves a key out of the file.
+      description = "Configuration file of example (RFC 42), written as TOML.";
     };
-
-    port = mkOption {
-      type = types.port;
-      # Upstream's default port, read from its source at the pinned rev.
-      default = 8080;
-      description = "TCP port the service listens on.";
+    environment = svc.mkEnvironmentOption {
+      name = "example";
+      defaults.RUST_LOG = "info";
     };
-
-    openFirewall = mkOption {
-      type = types.bool;
-      default = false;
-      description = "Whether to open `port` in the firewall. Needs a non-loopback `listenAddress`.";
-    };
-
-    settings = mkOption {
-      type = types.submodule {
-        # Environment variables, as upstream reads them. Declare the main keys
-        # here as typed options with upstream's defaults (cite the file and rev).
-        freeformType = types.attrsOf (
-          types.nullOr (
-            types.oneOf [
-              types.str
-              types.int
-            ]
-          )
-        );
-      };
-      default = { };
-      example = {
-        RUST_LOG = "info";
-      };
-      description = ''
-        Environment of the service (RFC 42 settings). Entries set to null are
-        left out. These values are world-readable in the Nix store: put secrets
-        in `environmentFiles` instead.
-      '';
-    };
-
-    environmentFiles = mkOption {
-      type = types.listOf (
-        types.pathWith {
-          inStore = false;
-          absolute = true;
-        }
-      );
-      default = [ ];
-      example = [ "/run/secrets/example.env" ];
-      description = ''
-        Files of `NAME=value` lines added to the environment, for secrets.
-        They are read at start and never copied to the Nix store.
-      '';
-    };
+    environmentFiles = svc.mkEnvironmentFilesOption { name = "example"; };
+    nginx = svc.mkNginxOption { name = "example"; };
+    extraArgs = svc.extraArgsOption;
   };
 
-  config = mkIf cfg.enable {
-    assertions = [
-      {
-        assertion = cfg.openFirewall -> !(isLoopback cfg.listenAddress);
-        message = "services.example.openFirewall opens port ${toString cfg.port}, but services.example.listenAddress is ${cfg.listenAddress} (loopback): set services.example.listenAddress to a public address such as \"0.0.0.0\", or set services.example.openFirewall = false.";
-      }
-    ];
-
-    systemd.services.example = {
+  config = lib.mkIf cfg.enable (
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "example";
       description = "example ATProto service";
-      wantedBy = [ "multi-user.target" ];
-      after = [ "network-online.target" ];
-      wants = [ "network-online.target" ];
-
-      environment = lib.mapAttrs (_: toString) (lib.filterAttrs (_: v: v != null) cfg.settings);
-
-      serviceConfig = mkHardening { } // {
-        # The program's real flags, checked against its --help fixture.
-        ExecStart = "${lib.getExe cfg.package} --listen ${cfg.listenAddress}:${toString cfg.port}";
-        EnvironmentFile = cfg.environmentFiles;
-        DynamicUser = true; # its own user, allocated by systemd
-        StateDirectory = "example";
-        WorkingDirectory = "/var/lib/example";
-        Restart = "on-failure";
-        RestartSec = 5;
-      };
-    };
-
-    networking.firewall.allowedTCPPorts = lib.optionals cfg.openFirewall [ cfg.port ];
-  };
+      stateDirectory = true;
+      # The program's real flags, checked against tests/fixtures/help/example.txt.
+      exec = [
+        (lib.getExe cfg.package)
+        "--listen"
+        (svc.socketAddr cfg.listenAddress cfg.port)
+        "--config"
+        (svc.settingsFile format "example.toml" cfg.settings)
+      ]
+      ++ cfg.extraArgs;
+      serviceConfig.WorkingDirectory = "/var/lib/example";
+    }
+  );
 }

@@ -46,6 +46,27 @@
       };
       expectAssertion = "set services.allegedly.wrapPgFile";
     };
+    # A path literal would be copied into the world-readable store.
+    bad-secret-as-path-literal = {
+      config = {
+        services.allegedly = {
+          enable = true;
+          wrap = "http://127.0.0.1:2582";
+          wrapPgFile = ./allegedly-pg-url;
+        };
+      };
+      expectAssertion = "is not of type `null or absolute path not in the Nix store'";
+    };
+    bad-secret-in-store = {
+      config = {
+        services.allegedly = {
+          enable = true;
+          wrap = "http://127.0.0.1:2582";
+          wrapPgFile = "/nix/store/00000000000000000000000000000000-pg-url";
+        };
+      };
+      expectAssertion = "is not of type `null or absolute path not in the Nix store'";
+    };
     bad-no-wrap = {
       config = {
         services.allegedly = {

@@ -40,6 +40,26 @@
         };
       };
     };
+    # Two listeners of ours on one port.
+    bad-metrics-on-service-port = {
+      config = {
+        services.microcosm.slingshot = {
+          enable = true;
+          port = 8767;
+          metrics.enable = true;
+        };
+      };
+      expectAssertion = "port 8767 is claimed by services.microcosm.slingshot.metrics.port and services.microcosm.slingshot.port";
+    };
+    # Adding a variable keeps the RUST_LOG default (rendered unit).
+    environment-added = {
+      config = {
+        services.microcosm.slingshot = {
+          enable = true;
+          environment.TZ = "UTC";
+        };
+      };
+    };
     bad-nginx-without-hostname = {
       config = {
         services.microcosm.slingshot = {
@@ -56,7 +76,7 @@
     # `/` is ./static/index.html relative to WorkingDirectory: a 404 here means
     # the working directory is wrong.
     http = {
-      port = 8080;
+      port = 8081;
       path = "/";
       expectStatus = 200;
     };

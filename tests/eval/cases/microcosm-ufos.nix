@@ -34,6 +34,72 @@
         };
       };
     };
+    # A NixOS service the user enabled claims the port too.
+    bad-port-taken-by-prometheus = {
+      config = {
+        services.prometheus.enable = true;
+        services.microcosm.ufos = {
+          enable = true;
+          port = 9090;
+        };
+      };
+      expectAssertion = "port 9090 is claimed by services.microcosm.ufos.port and services.prometheus.port";
+    };
+    # Real nginx needs sslCertificate (no default) for a forceSSL host
+    # without ACME: the module says what to set instead.
+    bad-nginx-no-acme-no-cert = {
+      config = {
+        services.microcosm.ufos = {
+          enable = true;
+          nginx = {
+            enable = true;
+            hostName = "ufos.example.com";
+            enableACME = false;
+          };
+        };
+      };
+      expectAssertion = "services.microcosm.ufos.nginx.forceSSL needs a certificate";
+    };
+    nginx-own-certificate = {
+      config = {
+        services.microcosm.ufos = {
+          enable = true;
+          nginx = {
+            enable = true;
+            hostName = "ufos.example.com";
+            sslCertificate = "/var/lib/certs/ufos.pem";
+            sslCertificateKey = "/var/lib/certs/ufos.key";
+          };
+        };
+      };
+    };
+    bad-nginx-two-certificate-sources = {
+      config = {
+        security.acme = {
+          acceptTerms = true;
+          defaults.email = "admin@example.com";
+        };
+        services.microcosm.ufos = {
+          enable = true;
+          nginx = {
+            enable = true;
+            hostName = "ufos.example.com";
+            enableACME = true;
+            useACMEHost = "example.com";
+          };
+        };
+      };
+      expectAssertion = "choose one certificate source";
+    };
+    bad-open-firewall-on-loopback = {
+      config = {
+        services.microcosm.ufos = {
+          enable = true;
+          openFirewall = true;
+        };
+      };
+      expectAssertion = "services.microcosm.ufos.listenAddress = \"127.0.0.1\" is loopback";
+    };
     bad-nginx-without-hostname = {
       config = {
         services.microcosm.ufos = {

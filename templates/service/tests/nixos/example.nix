@@ -1,5 +1,5 @@
-# Template: NixOS VM test for services.example, registered in
-# tests/nixos/default.nix; the flake runs it with `pkgs.testers.runNixOSTest`
+# Template: NixOS VM test for services.example, found by its name
+# (tests/nixos/default.nix); the flake runs it with `pkgs.testers.runNixOSTest`
 # and imports all of our modules on every node. It needs KVM:
 #   nix build .#checks.x86_64-linux.nixos-example
 {

@@ -18,10 +18,8 @@
           listenAddress = "0.0.0.0";
           port = 8443;
           openFirewall = true;
-          settings = {
-            RUST_LOG = "debug";
-            UNSET_KEY = null;
-          };
+          settings.log_format = "json";
+          environment.RUST_LOG = "debug";
           environmentFiles = [ "/run/secrets/example.env" ];
         };
       };
@@ -35,6 +33,20 @@
         };
       };
       expectAssertion = "services.example.openFirewall opens port 8080";
+    };
+
+    bad-nginx-without-certificate = {
+      config = {
+        services.example = {
+          enable = true;
+          nginx = {
+            enable = true;
+            hostName = "example.com";
+            enableACME = false;
+          };
+        };
+      };
+      expectAssertion = "services.example.nginx.forceSSL needs a certificate";
     };
   };
 

@@ -19,6 +19,7 @@
   config,
   lib,
   pkgs,
+  utils,
   ...
 }:
 let
@@ -31,8 +32,7 @@ let
     types
     optionals
     ;
-  mlib = import ./lib.nix { inherit lib; };
-  atnixPkgs = import ../../pkgs { inherit pkgs; };
+  svc = import ../lib/service.nix { inherit lib; };
 
   args = [
     (lib.getExe cfg.package)
@@ -44,21 +44,24 @@ let
     "--wrap"
     (toString cfg.wrap)
     "--bind"
-    (mlib.socketAddr cfg.listenAddress cfg.port)
+    (svc.socketAddr cfg.listenAddress cfg.port)
   ]
   ++ optionals (cfg.wrapPgCert != null) [
     "--wrap-pg-cert"
-    (toString cfg.wrapPgCert)
+    { credential = "wrap-pg-cert"; }
   ]
   ++ optionals cfg.experimentalWriteUpstream [ "--experimental-write-upstream" ]
   ++ cfg.extraArgs;
+  # A credential is a path only known at start: leave it to the shell.
+  shellArg =
+    a: if a ? credential then "\"$CREDENTIALS_DIRECTORY/${a.credential}\"" else lib.escapeShellArg a;
 in
 {
+  imports = [ svc.portsModule ];
+
   options.services.allegedly = {
     enable = mkEnableOption "allegedly, microcosm's PLC mirror";
-    package = lib.mkPackageOption atnixPkgs "allegedly" {
-      pkgsText = "atnix.packages.\${system}";
-    };
+    package = svc.packageOption pkgs "allegedly";
     mode = mkOption {
       type = types.enum [
         "mirror"
@@ -71,9 +74,10 @@ in
       '';
     };
   }
-  // mlib.mkListenOptions {
+  # Upstream's default port, 8000.
+  // svc.mkListenOptions {
     name = "allegedly";
-    defaultPort = 8000;
+    port = 8000;
   }
   // {
     upstream = mkOption {
@@ -92,21 +96,17 @@ in
       example = "http://127.0.0.1:2582";
       description = "URL of the reference did-method-plc server allegedly wraps (`--wrap`). Required.";
     };
-    wrapPgFile = mkOption {
-      type = types.nullOr types.path;
-      default = null;
+    wrapPgFile = svc.mkSecretOption {
       example = "/run/secrets/allegedly-pg-url";
       description = ''
         File holding the URL of the wrapped server's Postgres, with write
         access (`--wrap-pg` / ALLEGEDLY_WRAP_PG), e.g.
         `postgresql://plc:PASSWORD@127.0.0.1/plc`. Required in `mirror`
-        mode. Read through a systemd credential, so the URL and its
-        password never enter the Nix store.
+        mode.
       '';
     };
-    wrapPgCert = mkOption {
-      type = types.nullOr types.path;
-      default = null;
+    wrapPgCert = svc.mkSecretOption {
+      example = "/etc/ssl/plc-pg-ca.pem";
       description = "CA certificate for the Postgres TLS connection (`--wrap-pg-cert`).";
     };
     experimentalWriteUpstream = mkOption {
@@ -114,54 +114,47 @@ in
       default = false;
       description = "Forward PLC operations posted to the mirror on to `upstream` (`--experimental-write-upstream`).";
     };
-    environment = mkOption {
-      type = types.attrsOf types.str;
-      default = {
-        RUST_LOG = "info";
-      };
-      description = "Environment of the unit (`RUST_LOG`, env_logger filter).";
+    # allegedly logs through env_logger.
+    environment = svc.mkEnvironmentOption {
+      name = "allegedly";
+      defaults.RUST_LOG = "info";
     };
-    nginx = mlib.mkNginxOptions { name = "allegedly"; };
-    extraArgs = mlib.extraArgsOption;
+    nginx = svc.mkNginxOption { name = "allegedly"; };
+    extraArgs = svc.extraArgsOption;
   };
 
   config = mkIf cfg.enable (
-    lib.mkMerge [
-      {
-        assertions = mlib.commonAssertions opt cfg ++ [
-          {
-            assertion = cfg.wrap != null;
-            message = "${opt}.wrap is not set: set it to the URL of the did-method-plc server allegedly wraps.";
-          }
-          {
-            assertion = cfg.mode == "mirror" -> cfg.wrapPgFile != null;
-            message = "${opt}.mode = \"mirror\" syncs into the wrapped server's Postgres: set ${opt}.wrapPgFile to a file holding its URL, or use mode = \"wrap\".";
-          }
-        ];
-
-        systemd.services.allegedly = {
-          description = "allegedly, microcosm's PLC mirror";
-          wantedBy = [ "multi-user.target" ];
-          wants = [ "network-online.target" ];
-          after = [ "network-online.target" ];
-          inherit (cfg) environment;
-          # The Postgres URL is a secret: read it from the credential at start.
-          script =
-            lib.optionalString (cfg.wrapPgFile != null) ''
-              ALLEGEDLY_WRAP_PG="$(< "$CREDENTIALS_DIRECTORY/wrap-pg")"
-              export ALLEGEDLY_WRAP_PG
-            ''
-            + ''
-              exec ${lib.escapeShellArgs args}
-            '';
-          serviceConfig = mlib.serviceConfig { } // {
-            LoadCredential = optionals (cfg.wrapPgFile != null) [ "wrap-pg:${toString cfg.wrapPgFile}" ];
-          };
-        };
-
-        networking.firewall.allowedTCPPorts = optionals cfg.openFirewall [ cfg.port ];
-      }
-      (mlib.nginxConfig { inherit cfg; })
-    ]
+    svc.mkService {
+      inherit
+        config
+        cfg
+        opt
+        utils
+        ;
+      unit = "allegedly";
+      description = "allegedly, microcosm's PLC mirror";
+      assertions = [
+        {
+          assertion = cfg.wrap != null;
+          message = "${opt}.wrap is not set: set it to the URL of the did-method-plc server allegedly wraps.";
+        }
+        {
+          assertion = cfg.mode == "mirror" -> cfg.wrapPgFile != null;
+          message = "${opt}.mode = \"mirror\" syncs into the wrapped server's Postgres: set ${opt}.wrapPgFile to a file holding its URL, or use mode = \"wrap\".";
+        }
+      ];
+      # Both files stay outside the store: systemd hands them over as
+      # credentials, and the URL (with its password) is read at start.
+      credentials = {
+        wrap-pg = cfg.wrapPgFile;
+        wrap-pg-cert = cfg.wrapPgCert;
+      };
+      script =
+        lib.optionalString (cfg.wrapPgFile != null) ''
+          ALLEGEDLY_WRAP_PG="$(< "$CREDENTIALS_DIRECTORY/wrap-pg")"
+          export ALLEGEDLY_WRAP_PG
+        ''
+        + "exec ${lib.concatMapStringsSep " " shellArg args}\n";
+    }
   );
 }

@@ -1,0 +1,58 @@
+# Reads a package's source.json and picks the fetcher, so no package names a
+# fetcher itself. Called through our package scope (pkgs/default.nix) as
+# `fetchSource ./source.json`. The `fetcher` field is the tag:
+#
+#   github     owner, repo, rev, hash            -> fetchFromGitHub
+#   tangled    owner ("@handle") and repo, or did; rev, hash,
+#              domain (default "tangled.org")    -> fetchFromTangled
+#   git        url, rev, hash, fetchSubmodules   -> fetchgit
+#   url        url, hash, unpack (bool)          -> fetchzip if unpack, else fetchurl
+#   crates-io  pname, version, hash              -> fetchCrate
+#
+# Every kind may also carry `version`, `tag` (informational: the pin is the
+# commit) and dependency hashes (cargoHash, vendorHash, npmDepsHash,
+# pnpmDepsHash) that the package reads from the same file. `atnix prefetch`
+# and `atnix vendor-hash` write these files; `atnix check` checks them.
+{
+  lib,
+  fetchFromGitHub,
+  fetchFromTangled ? null,
+  fetchgit,
+  fetchurl,
+  fetchzip,
+  fetchCrate ? null,
+}:
+path:
+let
+  s = lib.importJSON path;
+  where = toString path;
+  need =
+    f: name:
+    if f == null then throw "${where}: fetcher \"${s.fetcher}\" needs ${name}, which this nixpkgs lacks" else f;
+in
+{
+  github = fetchFromGitHub {
+    inherit (s)
+      owner
+      repo
+      rev
+      hash
+      ;
+  };
+  # fetchFromTangled took `owner` + `repo` and later the repository's `did`:
+  # pass whichever the pin records.
+  tangled = need fetchFromTangled "fetchFromTangled" (
+    {
+      inherit (s) rev hash;
+      domain = s.domain or "tangled.org";
+    }
+    // (if s ? did then { inherit (s) did; } else { inherit (s) owner repo; })
+  );
+  git = fetchgit {
+    inherit (s) url rev hash;
+    fetchSubmodules = s.fetchSubmodules or false;
+  };
+  url = (if s.unpack or false then fetchzip else fetchurl) { inherit (s) url hash; };
+  crates-io = need fetchCrate "fetchCrate" { inherit (s) pname version hash; };
+}
+.${s.fetcher} or (throw "${where}: unknown fetcher \"${s.fetcher or "(none)"}\"; use github, tangled, git, url or crates-io")

@@ -1,0 +1,456 @@
+# The service helper every atnix NixOS module builds on. Needs only nixpkgs'
+# lib; import it from a module as
+#
+#   svc = import ../lib/service.nix { inherit lib; };
+#
+# and add `imports = [ svc.portsModule ];` so the port registry exists.
+#
+# Option builders (each returns options to merge into `options.services.<x>`):
+#   packageOption pkgs attr            `package`, from this repository's set
+#   mkListenOptions { name, port }     listenAddress (loopback), port,
+#                                      openFirewall (asserted non-loopback)
+#   mkMetricsOptions { name, port }    `metrics.{enable,listenAddress,port}`
+#   mkEnvironmentOption { name, defaults }
+#                                      `environment`; each default is an option
+#                                      of its own, so a user adding a variable
+#                                      keeps RUST_LOG and friends
+#   mkEnvironmentFilesOption { name }  `environmentFiles`, KEY=value files
+#                                      outside the store (secrets)
+#   mkSecretOption { description, example }
+#                                      a path outside the Nix store, or null;
+#                                      pass it with `credentials` below
+#   mkSettingsOption { format, description, options ? {} }
+#                                      RFC 42 `settings`; write it with
+#                                      `settingsFile`, which drops nulls
+#   mkNginxOption { name }             `nginx`: a reverse-proxy virtual host,
+#                                      TLS from exactly one of enableACME
+#                                      (default), useACMEHost or
+#                                      sslCertificate + sslCertificateKey
+#   mkJetstreamOption { name }         `jetstream` URL or region shorthand
+#   extraArgsOption                    `extraArgs`
+#
+# Config builder, used as `config = mkIf cfg.enable (svc.mkService { ... })`:
+#   mkService {
+#     config, cfg, opt, utils,   # opt: the option path as a string
+#     unit,                      # systemd unit name (also the state dir and
+#                                # static user name)
+#     description,
+#     exec ? null,               # argv list -> ExecStart (escaped)
+#     script ? null,             # or a shell script (for secrets read from
+#                                # $CREDENTIALS_DIRECTORY)
+#     preStart ? "",
+#     stateDirectory ? false,    # true: StateDirectory=<unit>, mode 0700
+#     staticUser ? false,        # the user rule, below
+#     hardening ? { },           # mkHardening knobs
+#     credentials ? { },         # name -> path or null: LoadCredential=, read
+#                                # as %d/<name> or $CREDENTIALS_DIRECTORY/<name>
+#     websockets ? false,        # nginx proxies the Upgrade handshake
+#     serviceConfig ? { },       # merged last (WorkingDirectory, Restart, ...)
+#     assertions ? [ ],
+#     ports ? { },               # extra port claims: option path -> [ port ]
+#   }
+# It claims `cfg.port` and (when enabled) `cfg.metrics.port` in the registry
+# (`atnix.ports`, ./ports.nix), which asserts that no two enabled services,
+# ours or NixOS' nginx/prometheus/postgresql/grafana, share a port.
+#
+# The user rule: every service runs as a DynamicUser, unless another
+# component must name its user (Postgres peer authentication, files shared
+# with nginx through a group). Then, and only then, `staticUser = true`
+# creates a system user and a group both named after the unit.
+{ lib }:
+let
+  inherit (lib) mkOption types;
+  mkHardening = import ./hardening.nix { inherit lib; };
+
+  isLoopback = a: a == "localhost" || a == "::1" || lib.hasPrefix "127." a;
+
+  # A path outside the Nix store given as a string: a path literal such as
+  # ./secret would be copied into the world-readable store, so the type
+  # rejects it (types.pathWith with inStore = false accepts strings only).
+  externalPath = types.pathWith {
+    inStore = false;
+    absolute = true;
+  };
+in
+rec {
+  inherit isLoopback externalPath;
+  portsModule = ./ports.nix;
+
+  # `SocketAddr` parsing needs brackets around IPv6 literals.
+  socketAddr =
+    address: port:
+    if lib.hasInfix ":" address then "[${address}]:${toString port}" else "${address}:${toString port}";
+
+  # Where a local client (nginx, Prometheus) reaches a listener: a wildcard
+  # listen address is still reachable on loopback.
+  connectAddr =
+    address: port:
+    if address == "0.0.0.0" then
+      "127.0.0.1:${toString port}"
+    else if address == "::" then
+      "[::1]:${toString port}"
+    else
+      socketAddr address port;
+
+  # formats.* have no null: a null setting means "leave it out".
+  filterNulls =
+    v:
+    if lib.isDerivation v then
+      v
+    else if lib.isAttrs v then
+      lib.mapAttrs (_: filterNulls) (lib.filterAttrs (_: x: x != null) v)
+    else if lib.isList v then
+      map filterNulls (lib.filter (x: x != null) v)
+    else
+      v;
+
+  settingsFile =
+    format: name: settings:
+    format.generate name (filterNulls settings);
+
+  packageOption =
+    pkgs: attr:
+    lib.mkPackageOption (import ../pkgs { inherit pkgs; }) attr {
+      pkgsText = "atnix.packages.\${system}";
+    };
+
+  mkListenOptions =
+    { name, port }:
+    {
+      listenAddress = mkOption {
+        type = types.str;
+        default = "127.0.0.1";
+        example = "::";
+        description = ''
+          Address ${name} listens on. Loopback by default: put it behind the
+          nginx virtual host (`nginx.enable`) or set `openFirewall` and a
+          public address.
+        '';
+      };
+      port = mkOption {
+        type = types.port;
+        default = port;
+        description = "TCP port ${name} listens on. Every atnix service has its own default; two enabled services on one port fail evaluation.";
+      };
+      openFirewall = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Open `port` in the firewall. Needs a non-loopback `listenAddress`.";
+      };
+    };
+
+  mkMetricsOptions =
+    { name, port }:
+    {
+      enable = lib.mkEnableOption "the Prometheus listener of ${name}";
+      listenAddress = mkOption {
+        type = types.str;
+        default = "127.0.0.1";
+        description = "Address of the Prometheus listener.";
+      };
+      port = mkOption {
+        type = types.port;
+        default = port;
+        description = "Port of the Prometheus listener (distinct per atnix service, so several run on one host).";
+      };
+    };
+
+  mkEnvironmentOption =
+    { name, defaults }:
+    mkOption {
+      default = { };
+      example = {
+        RUST_LOG = "debug";
+        TZ = "UTC";
+      };
+      description = ''
+        Environment of the ${name} unit. The defaults are options of their
+        own, so adding a variable keeps them; set one to override it, or to
+        null to remove it. Never put secrets here (they would land in the
+        Nix store): use `environmentFiles`.
+      '';
+      type = types.submodule {
+        freeformType = types.attrsOf (types.nullOr types.str);
+        options = lib.mapAttrs (
+          var: value:
+          mkOption {
+            type = types.nullOr types.str;
+            default = value;
+            description = "`${var}` for ${name}.";
+          }
+        ) defaults;
+      };
+    };
+
+  mkEnvironmentFilesOption =
+    { name }:
+    mkOption {
+      type = types.listOf externalPath;
+      default = [ ];
+      example = [ "/run/secrets/${name}.env" ];
+      description = ''
+        Files of `KEY=value` lines added to the environment of ${name}
+        (systemd `EnvironmentFile=`, read by systemd before the service
+        starts). For secrets: the paths must be outside the Nix store.
+      '';
+    };
+
+  mkSecretOption =
+    {
+      description,
+      example ? "/run/secrets/example",
+    }:
+    mkOption {
+      type = types.nullOr externalPath;
+      default = null;
+      inherit example;
+      description = description + ''
+
+
+        A path outside the Nix store, as a string (a path literal would be
+        copied into the store); the unit reads it as a systemd credential.
+      '';
+    };
+
+  mkSettingsOption =
+    {
+      format,
+      description,
+      options ? { },
+      example ? null,
+    }:
+    mkOption {
+      default = { };
+      inherit description;
+      type = types.submodule {
+        freeformType = format.type;
+        inherit options;
+      };
+    }
+    // lib.optionalAttrs (example != null) { inherit example; };
+
+  mkJetstreamOption =
+    { name }:
+    mkOption {
+      type = types.str;
+      default = "us-east-1";
+      example = "wss://jetstream2.us-west.bsky.network/subscribe";
+      description = ''
+        Jetstream ${name} consumes (`--jetstream`): a `wss://` URL or one of
+        the shorthands `us-east-1`, `us-east-2`, `us-west-1`, `us-west-2`
+        (jetstream crate, `DefaultJetstreamEndpoints`). Upstream requires the
+        flag; `us-east-1` is the jetstream crate's own default endpoint.
+      '';
+    };
+
+  extraArgsOption = mkOption {
+    type = types.listOf types.str;
+    default = [ ];
+    example = [ "--help" ];
+    description = "Extra command-line arguments, appended after the ones the module sets.";
+  };
+
+  mkNginxOption =
+    { name }:
+    mkOption {
+      default = { };
+      description = "A reverse-proxy nginx virtual host in front of ${name}.";
+      type = types.submodule (
+        { config, ... }:
+        {
+          options = {
+            enable = lib.mkEnableOption "an nginx virtual host proxying to ${name}";
+            hostName = mkOption {
+              type = types.nullOr types.str;
+              default = null;
+              example = "${name}.example.com";
+              description = "Domain name of the virtual host. Required with `nginx.enable`.";
+            };
+            enableACME = mkOption {
+              type = types.bool;
+              default = config.useACMEHost == null && config.sslCertificate == null;
+              defaultText = lib.literalMD "`true` unless `useACMEHost` or `sslCertificate` is set";
+              description = "Get a certificate for `hostName` from ACME (security.acme, HTTP-01 on port 80).";
+            };
+            useACMEHost = mkOption {
+              type = types.nullOr types.str;
+              default = null;
+              example = "example.com";
+              description = "Use the certificate of this existing `security.acme.certs` entry (e.g. a wildcard from DNS-01).";
+            };
+            sslCertificate = mkOption {
+              type = types.nullOr externalPath;
+              default = null;
+              example = "/var/lib/certs/${name}.pem";
+              description = "Certificate chain you provide, outside the Nix store (with `sslCertificateKey`).";
+            };
+            sslCertificateKey = mkOption {
+              type = types.nullOr externalPath;
+              default = null;
+              example = "/var/lib/certs/${name}.key";
+              description = "Private key of `sslCertificate`, outside the Nix store; nginx reads it at start.";
+            };
+            forceSSL = mkOption {
+              type = types.bool;
+              default = true;
+              description = "Redirect plain HTTP to HTTPS. False serves both (or only HTTP without a certificate).";
+            };
+            openFirewall = mkOption {
+              type = types.bool;
+              default = true;
+              description = "Open ports 80 and (with a certificate) 443: the virtual host is public. Set false for a host reached only inside a firewall zone; ACME's HTTP-01 then needs port 80 opened elsewhere.";
+            };
+          };
+        }
+      );
+    };
+
+  nginxAssertions =
+    opt: n:
+    let
+      sources = lib.count lib.id [
+        n.enableACME
+        (n.useACMEHost != null)
+        (n.sslCertificate != null)
+      ];
+    in
+    lib.optionals n.enable [
+      {
+        assertion = n.hostName != null;
+        message = "${opt}.nginx.enable is set: also set ${opt}.nginx.hostName to the domain of the virtual host.";
+      }
+      {
+        assertion = sources <= 1;
+        message = "${opt}.nginx: choose one certificate source: enableACME, useACMEHost, or sslCertificate with sslCertificateKey (set enableACME = false when using another).";
+      }
+      {
+        assertion = (n.sslCertificate == null) == (n.sslCertificateKey == null);
+        message = "${opt}.nginx.sslCertificate and ${opt}.nginx.sslCertificateKey go together: set both or neither.";
+      }
+      {
+        assertion = n.forceSSL -> sources >= 1;
+        message = "${opt}.nginx.forceSSL needs a certificate: set ${opt}.nginx.enableACME = true, ${opt}.nginx.useACMEHost, or ${opt}.nginx.sslCertificate and sslCertificateKey; or set ${opt}.nginx.forceSSL = false to serve plain HTTP.";
+      }
+    ];
+
+  nginxConfig =
+    {
+      cfg,
+      websockets,
+    }:
+    let
+      n = cfg.nginx;
+      tls = n.enableACME || n.useACMEHost != null || n.sslCertificate != null;
+    in
+    lib.mkIf n.enable {
+      services.nginx.enable = true;
+      services.nginx.virtualHosts.${n.hostName} = {
+        inherit (n) enableACME useACMEHost;
+        forceSSL = tls && n.forceSSL;
+        addSSL = tls && !n.forceSSL;
+        locations."/" = {
+          proxyPass = "http://${connectAddr cfg.listenAddress cfg.port}";
+          proxyWebsockets = websockets;
+          recommendedProxySettings = true;
+        };
+      }
+      # Real nginx declares these without a default: set them only when given.
+      // lib.optionalAttrs (n.sslCertificate != null) {
+        inherit (n) sslCertificate sslCertificateKey;
+      };
+      networking.firewall.allowedTCPPorts = lib.optionals n.openFirewall (
+        [ 80 ] ++ lib.optional tls 443
+      );
+    };
+
+  mkService =
+    {
+      config,
+      cfg,
+      opt,
+      utils,
+      unit,
+      description,
+      exec ? null,
+      script ? null,
+      preStart ? "",
+      stateDirectory ? false,
+      staticUser ? false,
+      hardening ? { },
+      credentials ? { },
+      websockets ? false,
+      serviceConfig ? { },
+      assertions ? [ ],
+      ports ? { },
+    }:
+    let
+      creds = lib.filterAttrs (_: p: p != null) credentials;
+      hasListen = cfg ? port && cfg ? listenAddress;
+      metricsOn = cfg ? metrics && cfg.metrics.enable;
+    in
+    lib.mkMerge [
+      {
+        assertions =
+          lib.optional (cfg ? openFirewall) {
+            assertion = cfg.openFirewall -> !isLoopback cfg.listenAddress;
+            message = "${opt}.openFirewall opens port ${toString cfg.port}, but ${opt}.listenAddress = \"${cfg.listenAddress}\" is loopback: set ${opt}.listenAddress to \"::\" or a public address, or openFirewall = false.";
+          }
+          ++ lib.optionals (cfg ? nginx) (nginxAssertions opt cfg.nginx)
+          ++ assertions;
+
+        atnix.ports =
+          lib.optionalAttrs hasListen { "${opt}.port" = [ cfg.port ]; }
+          // lib.optionalAttrs metricsOn { "${opt}.metrics.port" = [ cfg.metrics.port ]; }
+          // ports;
+
+        systemd.services.${unit} = {
+          inherit description preStart;
+          wantedBy = [ "multi-user.target" ];
+          wants = [ "network-online.target" ];
+          after = [ "network-online.target" ];
+          environment = cfg.environment or { };
+          serviceConfig =
+            mkHardening hardening
+            // {
+              Restart = "on-failure";
+              RestartSec = 5;
+            }
+            // (
+              if staticUser then
+                {
+                  User = unit;
+                  Group = unit;
+                }
+              else
+                { DynamicUser = true; }
+            )
+            // lib.optionalAttrs stateDirectory {
+              StateDirectory = unit;
+              StateDirectoryMode = "0700";
+            }
+            // lib.optionalAttrs (creds != { }) {
+              LoadCredential = lib.mapAttrsToList (name: p: "${name}:${p}") creds;
+            }
+            // lib.optionalAttrs ((cfg.environmentFiles or [ ]) != [ ]) {
+              EnvironmentFile = cfg.environmentFiles;
+            }
+            // lib.optionalAttrs (exec != null) { ExecStart = utils.escapeSystemdExecArgs exec; }
+            // serviceConfig;
+        }
+        // lib.optionalAttrs (script != null) { inherit script; };
+
+        networking.firewall.allowedTCPPorts = lib.optionals (cfg.openFirewall or false) [ cfg.port ];
+      }
+      (lib.mkIf staticUser {
+        users.users.${unit} = {
+          isSystemUser = true;
+          group = unit;
+          description = "${unit} service user";
+        };
+        users.groups.${unit} = { };
+      })
+      # `mkIf`, not optionalAttrs: the shape of a config definition must not
+      # depend on config.
+      (lib.mkIf (cfg ? nginx) (nginxConfig { inherit cfg websockets; }))
+    ];
+}

@@ -1,0 +1,10 @@
+# The microcosm family: one package per service of the microcosm-rs workspace
+# (./services.nix), all from the one pin in ./source.json. Names come from
+# builtins only (pkgs/default.nix says why).
+{ callPackage, lib }:
+builtins.listToAttrs (
+  map (service: {
+    name = "microcosm-${service}";
+    value = callPackage ./package.nix { inherit service; };
+  }) (builtins.attrNames (import ./services.nix { inherit lib; }))
+)
