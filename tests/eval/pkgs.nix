@@ -476,7 +476,26 @@ let
       inherit formats;
       testers = {
         testVersion = args: mkFake { name = "test-version-${args.package.name}"; };
-        runNixOSTest = args: mkFake { name = "nixos-test-${args.name or "test"}"; };
+        # Evaluates the test-level options (tests/eval/nixos-test.nix): a
+        # test without a name or with a testScript of the wrong type fails.
+        # The driver's vmtest mode evaluates the nodes.
+        runNixOSTest =
+          test:
+          let
+            evaluated = lib.evalModules {
+              modules = [
+                (root + "/tests/eval/nixos-test.nix")
+                test
+                { _module.args.hostPkgs = self; }
+              ];
+            };
+            inherit (evaluated.config) name testScript;
+          in
+          assert lib.isString testScript || lib.isFunction testScript;
+          mkFake {
+            name = "vm-test-run-${name}";
+            passthru.config = evaluated.config;
+          };
       };
       nixosTests = { };
       # python3.withPackages: the Python packages the VM tests' helpers use;
@@ -499,6 +518,12 @@ let
               __seed = "python3-env:${lib.concatMapStringsSep " " (p: p.name) (f pythonPackages)}";
             };
         };
+      # What the flake's devShell and formatter use.
+      mkShell = args: mkFake ({ name = "nix-shell"; } // removeAttrs args [ "packages" ]);
+      clippy = mkPackage "clippy";
+      rustfmt = mkPackage "rustfmt";
+      nixfmt = mkPackage "nixfmt";
+      nixfmt-tree = mkPackage "nixfmt-tree";
       lndir = mkPackage "lndir";
       xorg.lndir = mkPackage "lndir";
     }

@@ -635,6 +635,69 @@ impl Harness {
         })
     }
 
+    /// flake.nix's outputs evaluated with the stub pkgs as its nixpkgs input:
+    /// every package, check, dev shell and formatter gives its drvPath, and
+    /// the dev shell sets NIXPKGS_LIB to the input's own lib.
+    pub fn flake_check(&self) -> Result<Vec<CaseReport>, Error> {
+        let file = self.root.join("flake.nix");
+        let outcome = match self.driver(&[("mode", "flake")]) {
+            Err(Error::Eval { stderr }) => Outcome::Fail {
+                reason: format!("the flake's outputs do not evaluate: {stderr}"),
+            },
+            Err(e) => return Err(e),
+            Ok(v) => {
+                let mut problems = Vec::new();
+                let expected = v["expectedNixpkgsLib"].as_str().unwrap_or_default();
+                let shells = v["devShellNixpkgsLib"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                if shells.is_empty() {
+                    problems.push("no devShells".to_owned());
+                }
+                for (system, lib) in &shells {
+                    if lib.as_str() != Some(expected) {
+                        problems.push(format!(
+                            "devShells.{system}.default sets NIXPKGS_LIB to {lib}, not the nixpkgs input's lib ({expected})"
+                        ));
+                    }
+                }
+                let count = |k: &str| {
+                    v[k].as_object().map_or(0, |systems| {
+                        systems
+                            .values()
+                            .filter_map(|s| s.as_object())
+                            .map(|s| s.len())
+                            .sum::<usize>()
+                    })
+                };
+                if count("packages") == 0 {
+                    problems.push("no packages".to_owned());
+                }
+                if problems.is_empty() {
+                    Outcome::Pass {
+                        detail: format!(
+                            "{} package(s), {} check(s) and the dev shells evaluate; NIXPKGS_LIB is the input's lib",
+                            count("packages"),
+                            count("checks")
+                        ),
+                    }
+                } else {
+                    Outcome::Fail {
+                        reason: problems.join("\n"),
+                    }
+                }
+            }
+        };
+        Ok(vec![CaseReport {
+            module: "(flake)".into(),
+            case: "outputs".into(),
+            file: Some(file),
+            outcome,
+            warnings: vec![],
+        }])
+    }
+
     /// Every VM test in tests/nixos/default.nix, as runNixOSTest evaluates it:
     /// the test module against the stub of the test options, its testScript
     /// as a string, and each node with all of our modules imported; a node
