@@ -29,6 +29,28 @@
 #   mkJetstreamOption { name }         `jetstream` URL or region shorthand
 #   extraArgsOption                    `extraArgs`
 #
+# Module builder, the usual way to write a service module (through
+# ./service-module.nix, which supplies the arguments):
+#   import ../lib/service-module.nix (
+#     { cfg, opt, lib, pkgs, svc, config }:
+#     {
+#       path = [ "<app>" ];          # services.<app> (or [ "<family>" "<app>" ])
+#       name = "<app>";              # for descriptions
+#       description = "...";         # mkEnableOption text
+#       package = "<attr>";          # in this repository's package set
+#       port = 1234;                 # mkListenOptions default; null: declare your own
+#       metricsPort = null;          # mkMetricsOptions default, if the program has one
+#       environment = null;          # mkEnvironmentOption defaults, e.g. { RUST_LOG = "info"; }
+#       environmentFiles = false;    # mkEnvironmentFilesOption
+#       nginx = true;                # mkNginxOption
+#       options = { };               # the program's own options
+#       service = { unit = ...; exec = [ ... ]; };   # mkService arguments
+#       extraConfig = { };           # more config, merged under `enable`
+#     }
+#   )
+# It declares enable, package, the options above and extraArgs, imports the
+# port registry, and sets `config = mkIf cfg.enable (mkService ...)`.
+#
 # Config builder, used as `config = mkIf cfg.enable (svc.mkService { ... })`:
 #   mkService {
 #     config, cfg, opt, utils,   # opt: the option path as a string
@@ -360,6 +382,76 @@ rec {
       };
       networking.firewall.allowedTCPPorts = lib.optionals n.openFirewall (
         [ 80 ] ++ lib.optional tls 443
+      );
+    };
+
+  mkServiceModule =
+    {
+      config,
+      pkgs,
+      utils,
+      ...
+    }:
+    {
+      path,
+      name,
+      description,
+      package,
+      port ? null,
+      metricsPort ? null,
+      environment ? null,
+      environmentFiles ? false,
+      nginx ? true,
+      options ? { },
+      service,
+      extraConfig ? { },
+    }:
+    let
+      fullPath = [ "services" ] ++ path;
+      cfg = lib.getAttrFromPath fullPath config;
+    in
+    {
+      imports = [ ./ports.nix ];
+
+      options = lib.setAttrByPath fullPath (
+        {
+          enable = lib.mkEnableOption description;
+          package = packageOption pkgs package;
+        }
+        // lib.optionalAttrs (port != null) (mkListenOptions { inherit name port; })
+        // lib.optionalAttrs (metricsPort != null) {
+          metrics = mkMetricsOptions {
+            inherit name;
+            port = metricsPort;
+          };
+        }
+        // lib.optionalAttrs (environment != null) {
+          environment = mkEnvironmentOption {
+            inherit name;
+            defaults = environment;
+          };
+        }
+        // lib.optionalAttrs environmentFiles {
+          environmentFiles = mkEnvironmentFilesOption { inherit name; };
+        }
+        // lib.optionalAttrs nginx { nginx = mkNginxOption { inherit name; }; }
+        // {
+          extraArgs = extraArgsOption;
+        }
+        // options
+      );
+
+      config = lib.mkIf cfg.enable (
+        lib.mkMerge [
+          (mkService (
+            {
+              inherit config cfg utils;
+              opt = lib.concatStringsSep "." fullPath;
+            }
+            // service
+          ))
+          extraConfig
+        ]
       );
     };
 
