@@ -328,7 +328,7 @@ rec {
     };
 
   nginxAssertions =
-    opt: n:
+    config: opt: n:
     let
       sources = lib.count lib.id [
         n.enableACME
@@ -344,6 +344,11 @@ rec {
       {
         assertion = sources <= 1;
         message = "${opt}.nginx: choose one certificate source: enableACME, useACMEHost, or sslCertificate with sslCertificateKey (set enableACME = false when using another).";
+      }
+      {
+        # nginx reads the certificate directory of that entry.
+        assertion = n.useACMEHost != null -> (config.security.acme.certs or { }) ? ${n.useACMEHost};
+        message = "${opt}.nginx.useACMEHost = \"${toString n.useACMEHost}\" names no certificate: define security.acme.certs.\"${toString n.useACMEHost}\" (e.g. a DNS-01 wildcard) or set ${opt}.nginx.enableACME = true instead.";
       }
       {
         assertion = (n.sslCertificate == null) == (n.sslCertificateKey == null);
@@ -487,7 +492,7 @@ rec {
             assertion = cfg.openFirewall -> !isLoopback cfg.listenAddress;
             message = "${opt}.openFirewall opens port ${toString cfg.port}, but ${opt}.listenAddress = \"${cfg.listenAddress}\" is loopback: set ${opt}.listenAddress to \"::\" or a public address, or openFirewall = false.";
           }
-          ++ lib.optionals (cfg ? nginx) (nginxAssertions opt cfg.nginx)
+          ++ lib.optionals (cfg ? nginx) (nginxAssertions config opt cfg.nginx)
           ++ assertions;
 
         atnix.ports =
