@@ -53,7 +53,7 @@
 #
 # Config builder, used as `config = mkIf cfg.enable (svc.mkService { ... })`:
 #   mkService {
-#     config, cfg, opt, utils,   # opt: the option path as a string
+#     cfg, opt, utils,           # opt: the option path as a string
 #     unit,                      # systemd unit name (also the state dir and
 #                                # static user name)
 #     description,
@@ -298,7 +298,12 @@ rec {
               type = types.nullOr types.str;
               default = null;
               example = "example.com";
-              description = "Use the certificate of this existing `security.acme.certs` entry (e.g. a wildcard from DNS-01).";
+              description = ''
+                Use the certificate of this existing `security.acme.certs` entry
+                (e.g. a wildcard from DNS-01); it must be defined. nginx must be
+                able to read it: set that entry's `group` to
+                `config.services.nginx.group`.
+              '';
             };
             sslCertificate = mkOption {
               type = types.nullOr externalPath;
@@ -328,7 +333,7 @@ rec {
     };
 
   nginxAssertions =
-    config: opt: n:
+    opt: n:
     let
       sources = lib.count lib.id [
         n.enableACME
@@ -344,11 +349,6 @@ rec {
       {
         assertion = sources <= 1;
         message = "${opt}.nginx: choose one certificate source: enableACME, useACMEHost, or sslCertificate with sslCertificateKey (set enableACME = false when using another).";
-      }
-      {
-        # nginx reads the certificate directory of that entry.
-        assertion = n.useACMEHost != null -> (config.security.acme.certs or { }) ? ${n.useACMEHost};
-        message = "${opt}.nginx.useACMEHost = \"${toString n.useACMEHost}\" names no certificate: define security.acme.certs.\"${toString n.useACMEHost}\" (e.g. a DNS-01 wildcard) or set ${opt}.nginx.enableACME = true instead.";
       }
       {
         assertion = (n.sslCertificate == null) == (n.sslCertificateKey == null);
@@ -367,12 +367,20 @@ rec {
     }:
     let
       n = cfg.nginx;
-      tls = n.enableACME || n.useACMEHost != null || n.sslCertificate != null;
+      # One certificate source, in this order: a wrong combination still
+      # yields a vhost nginx accepts, and the assertions above say what to
+      # fix. (Whether a useACMEHost entry exists cannot be asked here:
+      # nginx derives security.acme.certs from the vhosts, so that would be a
+      # cycle. A missing entry fails in nginx's module.)
+      acmeHost = if n.enableACME then null else n.useACMEHost;
+      ownCert = !n.enableACME && acmeHost == null && n.sslCertificate != null && n.sslCertificateKey != null;
+      tls = n.enableACME || acmeHost != null || ownCert;
     in
     lib.mkIf n.enable {
       services.nginx.enable = true;
       services.nginx.virtualHosts.${n.hostName} = {
-        inherit (n) enableACME useACMEHost;
+        inherit (n) enableACME;
+        useACMEHost = acmeHost;
         forceSSL = tls && n.forceSSL;
         addSSL = tls && !n.forceSSL;
         locations."/" = {
@@ -382,7 +390,7 @@ rec {
         };
       }
       # Real nginx declares these without a default: set them only when given.
-      // lib.optionalAttrs (n.sslCertificate != null) {
+      // lib.optionalAttrs ownCert {
         inherit (n) sslCertificate sslCertificateKey;
       };
       networking.firewall.allowedTCPPorts = lib.optionals n.openFirewall (
@@ -450,7 +458,7 @@ rec {
         lib.mkMerge [
           (mkService (
             {
-              inherit config cfg utils;
+              inherit cfg utils;
               opt = lib.concatStringsSep "." fullPath;
             }
             // service
@@ -462,7 +470,6 @@ rec {
 
   mkService =
     {
-      config,
       cfg,
       opt,
       utils,
@@ -492,7 +499,7 @@ rec {
             assertion = cfg.openFirewall -> !isLoopback cfg.listenAddress;
             message = "${opt}.openFirewall opens port ${toString cfg.port}, but ${opt}.listenAddress = \"${cfg.listenAddress}\" is loopback: set ${opt}.listenAddress to \"::\" or a public address, or openFirewall = false.";
           }
-          ++ lib.optionals (cfg ? nginx) (nginxAssertions config opt cfg.nginx)
+          ++ lib.optionals (cfg ? nginx) (nginxAssertions opt cfg.nginx)
           ++ assertions;
 
         atnix.ports =

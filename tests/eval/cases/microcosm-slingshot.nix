@@ -73,6 +73,8 @@
             domain = "*.example.com";
             dnsProvider = "rfc2136";
             environmentFile = "/var/lib/secrets/rfc2136.env";
+            # NixOS' acme module asserts that nginx can read the files.
+            group = "nginx";
           };
         };
         services.microcosm.slingshot = {
@@ -84,19 +86,6 @@
           };
         };
       };
-    };
-    bad-nginx-unknown-acme-host = {
-      config = {
-        services.microcosm.slingshot = {
-          enable = true;
-          nginx = {
-            enable = true;
-            hostName = "slingshot.example.com";
-            useACMEHost = "example.com";
-          };
-        };
-      };
-      expectAssertion = "nginx.useACMEHost = \"example.com\" names no certificate";
     };
     # Adding a variable keeps the RUST_LOG default (rendered unit).
     environment-added = {
