@@ -29,9 +29,31 @@
 #   mkJetstreamOption { name }         `jetstream` URL or region shorthand
 #   extraArgsOption                    `extraArgs`
 #
+# Module builder, the usual way to write a service module (through
+# ./service-module.nix, which supplies the arguments):
+#   import ../lib/service-module.nix (
+#     { cfg, opt, lib, pkgs, svc, config }:
+#     {
+#       path = [ "<app>" ];          # services.<app> (or [ "<family>" "<app>" ])
+#       name = "<app>";              # for descriptions
+#       description = "...";         # mkEnableOption text
+#       package = "<attr>";          # in this repository's package set
+#       port = 1234;                 # mkListenOptions default; null: declare your own
+#       metricsPort = null;          # mkMetricsOptions default, if the program has one
+#       environment = null;          # mkEnvironmentOption defaults, e.g. { RUST_LOG = "info"; }
+#       environmentFiles = false;    # mkEnvironmentFilesOption
+#       nginx = true;                # mkNginxOption
+#       options = { };               # the program's own options
+#       service = { unit = ...; exec = [ ... ]; };   # mkService arguments
+#       extraConfig = { };           # more config, merged under `enable`
+#     }
+#   )
+# It declares enable, package, the options above and extraArgs, imports the
+# port registry, and sets `config = mkIf cfg.enable (mkService ...)`.
+#
 # Config builder, used as `config = mkIf cfg.enable (svc.mkService { ... })`:
 #   mkService {
-#     config, cfg, opt, utils,   # opt: the option path as a string
+#     cfg, opt, utils,           # opt: the option path as a string
 #     unit,                      # systemd unit name (also the state dir and
 #                                # static user name)
 #     description,
@@ -276,7 +298,12 @@ rec {
               type = types.nullOr types.str;
               default = null;
               example = "example.com";
-              description = "Use the certificate of this existing `security.acme.certs` entry (e.g. a wildcard from DNS-01).";
+              description = ''
+                Use the certificate of this existing `security.acme.certs` entry
+                (e.g. a wildcard from DNS-01); it must be defined. nginx must be
+                able to read it: set that entry's `group` to
+                `config.services.nginx.group`.
+              '';
             };
             sslCertificate = mkOption {
               type = types.nullOr externalPath;
@@ -340,12 +367,20 @@ rec {
     }:
     let
       n = cfg.nginx;
-      tls = n.enableACME || n.useACMEHost != null || n.sslCertificate != null;
+      # One certificate source, in this order: a wrong combination still
+      # yields a vhost nginx accepts, and the assertions above say what to
+      # fix. (Whether a useACMEHost entry exists cannot be asked here:
+      # nginx derives security.acme.certs from the vhosts, so that would be a
+      # cycle. A missing entry fails in nginx's module.)
+      acmeHost = if n.enableACME then null else n.useACMEHost;
+      ownCert = !n.enableACME && acmeHost == null && n.sslCertificate != null && n.sslCertificateKey != null;
+      tls = n.enableACME || acmeHost != null || ownCert;
     in
     lib.mkIf n.enable {
       services.nginx.enable = true;
       services.nginx.virtualHosts.${n.hostName} = {
-        inherit (n) enableACME useACMEHost;
+        inherit (n) enableACME;
+        useACMEHost = acmeHost;
         forceSSL = tls && n.forceSSL;
         addSSL = tls && !n.forceSSL;
         locations."/" = {
@@ -355,7 +390,7 @@ rec {
         };
       }
       # Real nginx declares these without a default: set them only when given.
-      // lib.optionalAttrs (n.sslCertificate != null) {
+      // lib.optionalAttrs ownCert {
         inherit (n) sslCertificate sslCertificateKey;
       };
       networking.firewall.allowedTCPPorts = lib.optionals n.openFirewall (
@@ -363,9 +398,78 @@ rec {
       );
     };
 
-  mkService =
+  mkServiceModule =
     {
       config,
+      pkgs,
+      utils,
+      ...
+    }:
+    {
+      path,
+      name,
+      description,
+      package,
+      port ? null,
+      metricsPort ? null,
+      environment ? null,
+      environmentFiles ? false,
+      nginx ? true,
+      options ? { },
+      service,
+      extraConfig ? { },
+    }:
+    let
+      fullPath = [ "services" ] ++ path;
+      cfg = lib.getAttrFromPath fullPath config;
+    in
+    {
+      imports = [ ./ports.nix ];
+
+      options = lib.setAttrByPath fullPath (
+        {
+          enable = lib.mkEnableOption description;
+          package = packageOption pkgs package;
+        }
+        // lib.optionalAttrs (port != null) (mkListenOptions { inherit name port; })
+        // lib.optionalAttrs (metricsPort != null) {
+          metrics = mkMetricsOptions {
+            inherit name;
+            port = metricsPort;
+          };
+        }
+        // lib.optionalAttrs (environment != null) {
+          environment = mkEnvironmentOption {
+            inherit name;
+            defaults = environment;
+          };
+        }
+        // lib.optionalAttrs environmentFiles {
+          environmentFiles = mkEnvironmentFilesOption { inherit name; };
+        }
+        // lib.optionalAttrs nginx { nginx = mkNginxOption { inherit name; }; }
+        // {
+          extraArgs = extraArgsOption;
+        }
+        // options
+      );
+
+      config = lib.mkIf cfg.enable (
+        lib.mkMerge [
+          (mkService (
+            {
+              inherit cfg utils;
+              opt = lib.concatStringsSep "." fullPath;
+            }
+            // service
+          ))
+          extraConfig
+        ]
+      );
+    };
+
+  mkService =
+    {
       cfg,
       opt,
       utils,
