@@ -5,12 +5,16 @@
 //!   by driving `nix-instantiate --eval --strict --json tests/eval/driver.nix`.
 //! - [`render`]: writes unit files from the evaluated definitions exactly as
 //!   NixOS's systemd-lib.nix does.
+//! - [`manifest`]: what `atnix render` writes beside the units and `atnix
+//!   harden` and `atnix smoke` read.
 //! - [`harden`]: `systemd-analyze verify` and `security --offline=true` on
 //!   rendered units.
 
 pub mod harden;
 pub mod harness;
+pub mod manifest;
 pub mod render;
 
 pub use harness::{CaseReport, Harness, Outcome, RunOptions};
+pub use manifest::{Manifest, ManifestError, RenderedCase, RenderedUnit};
 pub use render::{UnitDef, render_unit};
