@@ -19,16 +19,11 @@ pub struct Args {
     #[arg(long, value_name = "DIR")]
     pub rendered: Option<PathBuf>,
     /// Without --rendered: a nixpkgs `lib` directory to evaluate the modules with.
-    #[arg(
-        long,
-        env = "NIXPKGS_LIB",
-        value_name = "DIR",
-        conflicts_with = "rendered"
-    )]
+    #[arg(long, env = "NIXPKGS_LIB", value_name = "DIR")]
     pub nixpkgs_lib: Option<PathBuf>,
     /// Without --rendered: the repository root (default: the nearest parent with
     /// tests/eval/driver.nix).
-    #[arg(long, value_name = "DIR", conflicts_with = "rendered")]
+    #[arg(long, value_name = "DIR")]
     pub repo: Option<PathBuf>,
     /// Where the Debian 12 root file system is built once and cached.
     #[arg(
