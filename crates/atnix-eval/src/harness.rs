@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::manifest::{GroupDef, Manifest, RenderedCase, RenderedUnit, UserDef};
 use crate::render::{self, RenderError, UnitDef};
 
 /// Where the driver, stubs and cases live, relative to the repository root.
@@ -87,9 +88,9 @@ pub struct CaseOutput {
 pub struct CaseResult {
     pub units: BTreeMap<String, UnitDef>,
     #[serde(default)]
-    pub users: BTreeMap<String, Value>,
+    pub users: BTreeMap<String, UserDef>,
     #[serde(default)]
-    pub groups: BTreeMap<String, Value>,
+    pub groups: BTreeMap<String, GroupDef>,
     #[serde(default)]
     pub tmpfiles: Vec<String>,
     #[serde(default)]
@@ -139,49 +140,6 @@ impl Default for RunOptions {
             jobs: 2,
         }
     }
-}
-
-/// A rendered unit and where it came from.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RenderedUnit {
-    pub unit: String,
-    pub module: String,
-    pub case: String,
-    pub fixture: bool,
-    pub kind: String,
-    #[serde(skip)]
-    pub text: String,
-    /// Absolute paths named by Exec* lines.
-    pub executables: Vec<String>,
-    /// Generated job scripts among them: path -> file contents.
-    pub scripts: BTreeMap<String, String>,
-    /// Every store path (`/nix/store/<hash>-<name>`) the unit text or its
-    /// job scripts mention, e.g. the binary a `script` runs.
-    pub store_paths: Vec<String>,
-}
-
-/// Everything `atnix render` writes: units plus per-case context for smoke tests.
-#[derive(Debug, Clone, Serialize)]
-pub struct Rendered {
-    pub units: Vec<RenderedUnit>,
-    pub cases: Vec<RenderedCase>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RenderedCase {
-    pub module: String,
-    pub case: String,
-    pub fixture: bool,
-    pub units: Vec<String>,
-    pub smoke: Option<Value>,
-    pub users: BTreeMap<String, Value>,
-    pub groups: BTreeMap<String, Value>,
-    pub tmpfiles: Vec<String>,
-    pub tmpfiles_settings: Value,
-    pub firewall: Value,
-    pub warnings: Vec<String>,
 }
 
 /// The evaluation harness for one checkout.
@@ -453,7 +411,7 @@ impl Harness {
 
     /// Evaluates the `minimal` case of every module (and fixtures if asked)
     /// and renders its units.
-    pub fn render(&self, opts: &RunOptions) -> Result<Rendered, Error> {
+    pub fn render(&self, opts: &RunOptions) -> Result<Manifest, Error> {
         let names = self.module_names()?;
         let mut jobs = Vec::new();
         for (file, is_fixture) in self.case_files(opts.fixtures)? {
@@ -475,10 +433,7 @@ impl Harness {
             let out = self.eval_case(&file, "minimal");
             (module, is_fixture, smoke, out)
         });
-        let mut rendered = Rendered {
-            units: vec![],
-            cases: vec![],
-        };
+        let mut rendered = Manifest::default();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (module, fixture, smoke, out) in results {
             let out = out?;

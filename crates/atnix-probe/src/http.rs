@@ -182,16 +182,7 @@ fn classify(resp: Response) -> Fetch {
 }
 
 /// An error and its sources on one line (reqwest's Display alone hides the cause).
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
+pub(crate) use atnix_diag::error_chain;
 
 #[cfg(test)]
 mod tests {

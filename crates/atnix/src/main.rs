@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     match cmd::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", atnix_diag::error_chain(err.as_ref()));
             ExitCode::FAILURE
         }
     }

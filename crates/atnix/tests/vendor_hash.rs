@@ -556,3 +556,30 @@ fn git_dependency_layout_with_submodule_and_insteadof() {
     let cached = cache.join("git").join(&rev);
     assert_eq!(nix_hash(&cached), nix_hash(&tree));
 }
+
+#[test]
+fn write_target_must_be_a_pin() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let lock = work.path().join("Cargo.lock");
+    std::fs::write(&lock, lock_v3("")).unwrap();
+    let sj = work.path().join("source.json");
+    let text = r#"{"fetcher":"svn","url":"x"}"#;
+    std::fs::write(&sj, text).unwrap();
+    let out = atnix(
+        &[
+            "vendor-hash",
+            "cargo",
+            s(&lock),
+            "--write",
+            s(&sj),
+            "--cache-dir",
+            s(cache.path()),
+        ],
+        &[],
+    );
+    let needle = format!("{}: unknown fetcher `svn`", sj.display());
+    failed(&out, &[&needle]);
+    assert_eq!(std::fs::read_to_string(&sj).unwrap(), text);
+    assert!(files_under(cache.path()).is_empty());
+}

@@ -69,13 +69,15 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         bail!("--fetcher-version applies to npm only");
     }
     let path = args.path.expect("clap requires a path for cargo and npm");
-    if let Some(sj) = &args.write
-        && !sj.is_file()
-    {
-        bail!(
-            "--write {}: no such file (it must be an existing source.json)",
-            sj.display()
-        );
+    if let Some(sj) = &args.write {
+        if !sj.is_file() {
+            bail!(
+                "--write {}: no such file (it must be an existing source.json)",
+                sj.display()
+            );
+        }
+        // Refuse a file that is not a pin before any download.
+        atnix_pin::read_fetcher(sj)?;
     }
     let cache_dir = match args.cache_dir {
         Some(d) => d,
