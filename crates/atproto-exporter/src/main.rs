@@ -67,6 +67,9 @@ struct ProbeQuery {
 }
 
 fn main() -> anyhow::Result<()> {
+    // Every client gets atnix-http's config; this covers any code that asks rustls for the
+    // process default instead.
+    atnix_http::install_default_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ATPROTO_EXPORTER_LOG")
