@@ -2,6 +2,8 @@
 //! 127.0.0.1, and firehose frames.
 
 #![allow(dead_code)]
+// tungstenite's handshake callback returns its large ErrorResponse by value.
+#![allow(clippy::result_large_err)]
 
 use std::future::Future;
 use std::net::SocketAddr;
