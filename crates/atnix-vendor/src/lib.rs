@@ -29,7 +29,6 @@ pub use tree::entry_from_dir;
 
 use atnix_nar::Hash;
 use sha1::Digest as _;
-use sha2::Digest as _;
 
 /// Why a dependency hash could not be computed. Every variant names the
 /// package, URL or file involved.

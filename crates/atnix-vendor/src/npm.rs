@@ -9,7 +9,6 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::Value;
 use sha1::Digest as _;
-use sha2::Digest as _;
 use url::Url;
 
 use crate::{Algo, Cache, Digest, Error, Fetch, Result, hex};
