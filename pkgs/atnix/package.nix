@@ -8,6 +8,7 @@
   rustPlatform,
   makeBinaryWrapper,
   git,
+  go,
   nix,
   systemd,
   testers,
@@ -79,6 +80,8 @@ rustPlatform.buildRustPackage (finalAttrs: {
       --prefix PATH : ${
         lib.makeBinPath [
           git
+          # `vendor-hash go` runs `go mod vendor`; buildGoModule's own Go gives the same vendor/.
+          go
           nix
           systemd
         ]

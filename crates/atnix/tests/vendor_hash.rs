@@ -216,7 +216,10 @@ fn refusals() {
         &[],
     );
     failed(&out, &["fetcher version 2", "live registry data"]);
-    failed(&atnix(&["vendor-hash", "go"], &[]), &["Go toolchain"]);
+    failed(
+        &atnix(&["vendor-hash", "go"], &[]),
+        &["LOCKFILE_OR_SRC_DIR"],
+    );
     failed(&atnix(&["vendor-hash", "pnpm"], &[]), &["pnpm store"]);
 
     let work = tempfile::tempdir().unwrap();
