@@ -3,7 +3,7 @@
 #   passthru.updateScript = mkUpdateScript {
 #     source = "pkgs/<name>/source.json";   # relative to the repository root
 #     cargoLock = "pkgs/<name>/Cargo.lock"; # optional: keep upstream's lockfile here
-#     vendor = "cargo";                     # optional: recompute cargoHash
+#     vendor = "cargo";                     # optional: recompute cargoHash ("go": vendorHash)
 #   };
 #
 # Policy: the newest commit of the upstream default branch (HEAD). The script
@@ -17,6 +17,7 @@
   git,
   coreutils,
   jq,
+  go,
   atnix,
 }:
 {
@@ -31,6 +32,8 @@ let
       git
       coreutils
       jq
+      # `atnix vendor-hash go` runs `go mod vendor`.
+      go
       atnix
     ];
     text = ''
