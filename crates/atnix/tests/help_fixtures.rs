@@ -9,9 +9,10 @@
 //! `<module>-<subcommand>.txt`.
 //!
 //! A module's flags are its string literals that are exactly a long flag
-//! (`"--bind"`); a fixture's flags are the ones clap lists as options
-//! (`  -b, --bind <BIND>` / `      --acme-ipv6`), not flags merely mentioned
-//! in help prose.
+//! (`"--bind"`); a fixture's flags are the ones clap or urfave/cli list as
+//! options (`  -b, --bind <BIND>` / `      --acme-ipv6` /
+//! `   --bind string  IP or address ...`), not flags merely mentioned in help
+//! prose.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -166,9 +167,11 @@ fn module_flags_exist_in_help_fixtures() {
             .map(|f| read(&help_dir.join(f)))
             .collect();
         for (name, text) in fixture_names.iter().zip(&fixtures) {
+            // clap writes `Usage:`, urfave/cli (the Go programs) `USAGE:`.
             assert!(
-                text.contains("Usage:") && !fixture_flags(text).is_empty(),
-                "{name} does not look like clap --help output"
+                (text.contains("Usage:") || text.contains("USAGE:"))
+                    && !fixture_flags(text).is_empty(),
+                "{name} does not look like clap or urfave/cli --help output"
             );
         }
         let used = module_flags(&nix);
@@ -206,6 +209,22 @@ fn fixture_names_follow_modules() {
     assert_eq!(
         fixtures_of(&help_dir, "microcosm-ufos"),
         ["microcosm-ufos.txt"]
+    );
+}
+
+#[test]
+fn urfave_cli_options_are_read() {
+    let help = "USAGE:\n   relay serve [options]\n\nOPTIONS:\n   --bind string                  IP or address (default: \":2470\") [$RELAY_API_BIND]\n   --sibling-relays string [ --sibling-relays string ]  servers; see --not-a-flag\n   --disable-request-crawl        don't process public requestCrawl (default: false)\n   --help, -h                     show help\n";
+    assert_eq!(
+        fixture_flags(help),
+        [
+            "--bind",
+            "--disable-request-crawl",
+            "--help",
+            "--sibling-relays"
+        ]
+        .map(String::from)
+        .into()
     );
 }
 
