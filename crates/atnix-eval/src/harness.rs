@@ -130,6 +130,9 @@ pub struct RunOptions {
     pub fixtures: bool,
     /// Parallel nix-instantiate processes.
     pub jobs: usize,
+    /// `render` only: render the case each module's `smoke` spec names
+    /// (default `minimal`) instead of `minimal`, as `atnix smoke` runs it.
+    pub smoke_cases: bool,
 }
 
 impl Default for RunOptions {
@@ -138,6 +141,7 @@ impl Default for RunOptions {
             module: None,
             fixtures: true,
             jobs: 2,
+            smoke_cases: false,
         }
     }
 }
@@ -409,8 +413,9 @@ impl Harness {
         Ok(reports)
     }
 
-    /// Evaluates the `minimal` case of every module (and fixtures if asked)
-    /// and renders its units.
+    /// Evaluates the `minimal` case of every module (and fixtures if asked),
+    /// or with `smoke_cases` the case its smoke spec names, and renders its
+    /// units.
     pub fn render(&self, opts: &RunOptions) -> Result<Manifest, Error> {
         let names = self.module_names()?;
         let mut jobs = Vec::new();
@@ -427,20 +432,28 @@ impl Harness {
             if !known.contains(&spec.module) || !spec.cases.contains_key("minimal") {
                 continue; // `atnix eval` reports these
             }
-            jobs.push((spec.module, file, is_fixture, spec.smoke));
+            let case = smoke_case(opts.smoke_cases, spec.smoke.as_ref());
+            if !spec.cases.contains_key(&case) {
+                continue; // `atnix eval` reports these
+            }
+            jobs.push((spec.module, file, is_fixture, spec.smoke, case));
         }
-        let results = parallel(opts.jobs, jobs, |(module, file, is_fixture, smoke)| {
-            let out = self.eval_case(&file, "minimal");
-            (module, is_fixture, smoke, out)
-        });
+        let results = parallel(
+            opts.jobs,
+            jobs,
+            |(module, file, is_fixture, smoke, case)| {
+                let out = self.eval_case(&file, &case);
+                (module, is_fixture, smoke, case, out)
+            },
+        );
         let mut rendered = Manifest::default();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for (module, fixture, smoke, out) in results {
+        for (module, fixture, smoke, case, out) in results {
             let out = out?;
             let Some(result) = out.result else {
                 return Err(Error::Eval {
                     stderr: format!(
-                        "{module}: the minimal case fails assertions:\n- {}",
+                        "{module}: the {case} case fails assertions:\n- {}",
                         out.failed_assertions.join("\n- ")
                     ),
                 });
@@ -462,7 +475,7 @@ impl Harness {
                 rendered.units.push(RenderedUnit {
                     unit: unit.clone(),
                     module: module.clone(),
-                    case: "minimal".into(),
+                    case: case.clone(),
                     fixture,
                     kind: def.kind.clone(),
                     text,
@@ -473,7 +486,7 @@ impl Harness {
             }
             rendered.cases.push(RenderedCase {
                 module: module.clone(),
-                case: "minimal".into(),
+                case,
                 fixture,
                 units: unit_names,
                 smoke,
@@ -823,4 +836,34 @@ fn parallel<T: Send, R: Send>(jobs: usize, items: Vec<T>, f: impl Fn(T) -> R + S
         .into_iter()
         .map(|r| r.expect("every job ran"))
         .collect()
+}
+
+/// The case `render` evaluates for a module: `minimal`, or with
+/// `smoke_cases` the `case` its smoke spec names (itself `minimal` when
+/// unset).
+fn smoke_case(smoke_cases: bool, smoke: Option<&Value>) -> String {
+    smoke
+        .filter(|_| smoke_cases)
+        .and_then(|s| s.get("case"))
+        .and_then(Value::as_str)
+        .unwrap_or("minimal")
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::smoke_case;
+    use serde_json::json;
+
+    #[test]
+    fn render_takes_the_smoke_case_only_when_asked() {
+        let spec = json!({ "unit": "x.service", "case": "with-relay" });
+        assert_eq!(smoke_case(true, Some(&spec)), "with-relay");
+        assert_eq!(smoke_case(false, Some(&spec)), "minimal");
+        assert_eq!(
+            smoke_case(true, Some(&json!({ "unit": "x.service" }))),
+            "minimal"
+        );
+        assert_eq!(smoke_case(true, None), "minimal");
+    }
 }

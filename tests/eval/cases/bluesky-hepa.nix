@@ -7,6 +7,32 @@
         services.bluesky.hepa.enable = true;
       };
     };
+    with-relay = {
+      config = {
+        services.bluesky.hepa = {
+          enable = true;
+          relayHost = "ws://127.0.0.1:2470";
+        };
+        # A relay for hepa to follow: hepa exits when its relay is
+        # out of reach, and a case cannot enable a second atnix module, so the
+        # relay binary runs as a plain unit here.
+        systemd.services.hepa-smoke-relay = {
+          wantedBy = [ "multi-user.target" ];
+          serviceConfig = {
+            DynamicUser = true;
+            StateDirectory = "hepa-smoke-relay";
+            WorkingDirectory = "/var/lib/hepa-smoke-relay";
+            # Started means listening: the follower dials it at once.
+            ExecStartPost = "${pkgs.bash}/bin/bash -c 'for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/2470) 2>/dev/null && exit 0; sleep 0.1; done; exit 1'";
+            ExecStart = "${lib.getExe pkgs.indigo-relay} serve --bind 127.0.0.1:2470 --metrics-listen 127.0.0.1:0 --db-url sqlite:///var/lib/hepa-smoke-relay/relay.sqlite --persist-dir /var/lib/hepa-smoke-relay/persist";
+          };
+        };
+        systemd.services.bluesky-hepa = {
+          requires = [ "hepa-smoke-relay.service" ];
+          after = [ "hepa-smoke-relay.service" ];
+        };
+      };
+    };
     full = {
       config = {
         services.bluesky.hepa = {
@@ -66,9 +92,9 @@
   };
   smoke = {
     unit = "bluesky-hepa.service";
-    case = "minimal";
-    # The metrics listener is hepa's only one; the firehose dial to
-    # bsky.network fails in the container, which hepa retries.
+    case = "with-relay";
+    # The metrics listener is hepa's only one; hepa runs while it follows
+    # the stand-in relay of the case.
     http = {
       port = 3989;
       path = "/metrics";

@@ -7,6 +7,32 @@
         services.bluesky.jetstream.enable = true;
       };
     };
+    with-relay = {
+      config = {
+        services.bluesky.jetstream = {
+          enable = true;
+          relayUrl = "http://127.0.0.1:2470";
+        };
+        # A relay for jetstream to follow: jetstream exits when its relay is
+        # out of reach, and a case cannot enable a second atnix module, so the
+        # relay binary runs as a plain unit here.
+        systemd.services.jetstream-smoke-relay = {
+          wantedBy = [ "multi-user.target" ];
+          serviceConfig = {
+            DynamicUser = true;
+            StateDirectory = "jetstream-smoke-relay";
+            WorkingDirectory = "/var/lib/jetstream-smoke-relay";
+            # Started means listening: the follower dials it at once.
+            ExecStartPost = "${pkgs.bash}/bin/bash -c 'for i in $(seq 100); do (echo > /dev/tcp/127.0.0.1/2470) 2>/dev/null && exit 0; sleep 0.1; done; exit 1'";
+            ExecStart = "${lib.getExe pkgs.indigo-relay} serve --bind 127.0.0.1:2470 --metrics-listen 127.0.0.1:0 --db-url sqlite:///var/lib/jetstream-smoke-relay/relay.sqlite --persist-dir /var/lib/jetstream-smoke-relay/persist";
+          };
+        };
+        systemd.services.bluesky-jetstream = {
+          requires = [ "jetstream-smoke-relay.service" ];
+          after = [ "jetstream-smoke-relay.service" ];
+        };
+      };
+    };
     full = {
       config = {
         security.acme = {
@@ -64,9 +90,9 @@
   };
   smoke = {
     unit = "bluesky-jetstream.service";
-    case = "minimal";
-    # The status page; the relay (bsky.network) is out of reach in the
-    # container, which jetstream retries while it serves.
+    case = "with-relay";
+    # The status page, while jetstream follows the stand-in relay of the
+    # case.
     http = {
       port = 6008;
       path = "/";

@@ -78,7 +78,15 @@ fn smoke(args: Args) -> anyhow::Result<ExitCode> {
                 repo: args.repo.clone(),
                 jobs: 2,
             };
-            let manifest = super::render::render(&opts, false)?;
+            // Each module's smoke case (a stand-in upstream may ride along
+            // in it), not necessarily `minimal`.
+            let harness = opts.harness()?;
+            let manifest = harness.render(&atnix_eval::RunOptions {
+                module: None,
+                fixtures: false,
+                jobs: opts.jobs,
+                smoke_cases: true,
+            })?;
             Rendered::write(manifest, &work.path().join("rendered"))?
         }
     };
