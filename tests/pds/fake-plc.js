@@ -6,6 +6,28 @@ const crypto = require('node:crypto')
 const http = require('node:http')
 const plc = require('@did-plc/lib')
 
+// The DID document. @did-plc/lib 0.0.4's formatDidDoc writes the legacy form
+// (EcdsaSecp256k1VerificationKey2019, an uncompressed key without a multicodec
+// prefix); plc.directory serves Multikey documents today, and some clients
+// (jetstream's atmos) read only those. FAKE_PLC_DOC_FORMAT=multikey serves that
+// form; the default stays the legacy one.
+function didDoc(data) {
+  const doc = plc.formatDidDoc(data)
+  if (process.env.FAKE_PLC_DOC_FORMAT !== 'multikey') return doc
+  doc['@context'] = [
+    'https://www.w3.org/ns/did/v1',
+    'https://w3id.org/security/multikey/v1',
+    'https://w3id.org/security/suites/secp256k1-2019/v1',
+  ]
+  doc.verificationMethod = Object.entries(data.verificationMethods).map(([id, key]) => ({
+    id: `${data.did}#${id}`,
+    type: 'Multikey',
+    controller: data.did,
+    publicKeyMultibase: key.replace(/^did:key:/, ''),
+  }))
+  return doc
+}
+
 function createPlc() {
   const logs = new Map() // did -> [{ did, operation, cid, nullified, createdAt }]
   const all = [] // every accepted entry in order, for /export
@@ -57,7 +79,7 @@ function createPlc() {
     if (!log) return send(res, 404, { message: `DID not registered: ${did}` })
     const last = log[log.length - 1]
     const data = plc.opToData(did, last.operation)
-    if (parts.length === 1) return send(res, 200, plc.formatDidDoc(data))
+    if (parts.length === 1) return send(res, 200, didDoc(data))
     const rest = parts.slice(1).join('/')
     if (rest === 'data') return send(res, 200, data)
     if (rest === 'log') return send(res, 200, log.map((e) => e.operation))
