@@ -85,8 +85,8 @@ import ../../lib/service-module.nix (
     ++ cfg.extraArgs;
 
     # Ask the running relay to crawl each initial host through the admin
-    # API, which (unlike the public requestCrawl) also accepts localhost and
-    # plain-HTTP hosts. Repeating it for a known host is harmless.
+    # API, which skips the public requestCrawl's limits. Repeating it for a
+    # known host is harmless.
     crawlInitialHosts = pkgs.writeShellScript "${unit}-initial-hosts" ''
       set -eu
       auth="admin:$(< ${passwordFile})"
@@ -189,15 +189,13 @@ import ../../lib/service-module.nix (
       initialHosts = mkOption {
         type = types.listOf types.str;
         default = [ ];
-        example = [
-          "pds.example.com"
-          "http://localhost:2583"
-        ];
+        example = [ "pds.example.com" ];
         description = ''
           Hosts (PDSes) the relay is asked to crawl after each start, through
-          the admin `requestCrawl` (which also takes `localhost` and
-          `http://` hosts). A host must answer `describeServer`, or the
-          start fails.
+          the admin `requestCrawl`. A host must answer `describeServer` at a
+          public IP address, or the start fails: the relay checks hosts
+          through indigo's SSRF guard (util/ssrf), which refuses loopback and
+          private addresses even for the admin API.
         '';
       };
       limits = {

@@ -40,7 +40,7 @@
           initialSeqNumber = 1000;
           initialHosts = [
             "pds.example.com"
-            "http://localhost:2583"
+            "pds2.example.com"
           ];
           limits = {
             hostConcurrency = 10;
