@@ -341,6 +341,7 @@ let
     "nginx"
     "nginxStable"
     "caddy"
+    "restic"
     "cacert"
     "tzdata"
     "glibcLocales"
@@ -501,6 +502,18 @@ let
         };
       lndir = mkPackage "lndir";
       xorg.lndir = mkPackage "lndir";
+      # nixpkgs' pname and mainProgram (pkgs/by-name/bl/bluesky-pds*): the
+      # binaries are bin/pds and bin/pdsadmin.
+      bluesky-pds = mkFake {
+        pname = "pds";
+        version = "0.4.208";
+        meta.mainProgram = "pds";
+      };
+      bluesky-pdsadmin = mkFake {
+        pname = "pdsadmin";
+        version = "0.4.208";
+        meta.mainProgram = "pdsadmin";
+      };
     }
     // import (root + "/pkgs") { pkgs = self; };
 in

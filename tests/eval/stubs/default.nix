@@ -6,4 +6,5 @@
   ./networking.nix
   ./nginx-acme.nix
   ./postgresql-prometheus.nix
+  ./bluesky-pds.nix
 ]
