@@ -11,9 +11,9 @@
     {
       services.bluesky.pds = {
         enable = true;
-        # `localhost`: the PDS serves http://localhost:<port> and handles
-        # under `.test` (config.ts), so no certificate is needed.
-        hostname = "localhost";
+        # Handles under `.pds.test`; nothing here needs the public URL
+        # (https://pds.test) to answer.
+        hostname = "pds.test";
         didPlcUrl = "http://127.0.0.1:2582";
         invites.required = false;
         crawlers = [ ];
@@ -44,7 +44,7 @@
 
     account = json.loads(machine.succeed(
         "curl --fail -s -X POST -H 'content-type: application/json' "
-        "-d '{\"handle\":\"alice.test\",\"email\":\"alice@example.com\",\"password\":\"hunter22\"}' "
+        "-d '{\"handle\":\"alice.pds.test\",\"email\":\"alice@example.com\",\"password\":\"hunter22\"}' "
         "http://127.0.0.1:2583/xrpc/com.atproto.server.createAccount"
     ))
     did, jwt = account["did"], account["accessJwt"]

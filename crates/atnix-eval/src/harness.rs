@@ -451,8 +451,9 @@ impl Harness {
         Ok(reports)
     }
 
-    /// Evaluates the `minimal` case of every module (and fixtures if asked)
-    /// and renders its units.
+    /// Evaluates the case the module's smoke spec names (`minimal` unless it
+    /// names another, e.g. one pointing the service at local stand-ins) of
+    /// every module (and fixtures if asked) and renders its units.
     pub fn render(&self, opts: &RunOptions) -> Result<Rendered, Error> {
         let names = self.module_names()?;
         let mut jobs = Vec::new();
@@ -472,7 +473,8 @@ impl Harness {
             jobs.push((spec.module, file, is_fixture, spec.smoke));
         }
         let results = parallel(opts.jobs, jobs, |(module, file, is_fixture, smoke)| {
-            let out = self.eval_case(&file, "minimal");
+            let case = smoke_case(smoke.as_ref());
+            let out = self.eval_case(&file, &case);
             (module, is_fixture, smoke, out)
         });
         let mut rendered = Rendered {
@@ -481,11 +483,12 @@ impl Harness {
         };
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (module, fixture, smoke, out) in results {
+            let case = smoke_case(smoke.as_ref());
             let out = out?;
             let Some(result) = out.result else {
                 return Err(Error::Eval {
                     stderr: format!(
-                        "{module}: the minimal case fails assertions:\n- {}",
+                        "{module}: the {case} case fails assertions:\n- {}",
                         out.failed_assertions.join("\n- ")
                     ),
                 });
@@ -507,7 +510,7 @@ impl Harness {
                 rendered.units.push(RenderedUnit {
                     unit: unit.clone(),
                     module: module.clone(),
-                    case: "minimal".into(),
+                    case: case.clone(),
                     fixture,
                     kind: def.kind.clone(),
                     text,
@@ -518,7 +521,7 @@ impl Harness {
             }
             rendered.cases.push(RenderedCase {
                 module: module.clone(),
-                case: "minimal".into(),
+                case,
                 fixture,
                 units: unit_names,
                 smoke,
@@ -534,6 +537,15 @@ impl Harness {
         rendered.cases.sort_by(|a, b| a.module.cmp(&b.module));
         Ok(rendered)
     }
+}
+
+/// The case `atnix render` renders: the smoke spec's `case`, else `minimal`.
+fn smoke_case(smoke: Option<&Value>) -> String {
+    smoke
+        .and_then(|s| s.get("case"))
+        .and_then(Value::as_str)
+        .unwrap_or("minimal")
+        .to_string()
 }
 
 impl Harness {
