@@ -33,6 +33,7 @@ let
     types
     ;
   svc = import ../../lib/service.nix { inherit lib; };
+  mkHardening = import ../../lib/hardening.nix { inherit lib; };
 
   dataDir = "/var/lib/pds";
   unit = "pds";
@@ -205,6 +206,54 @@ let
       printf 'PDS_ADMIN_PASSWORD=%s\n' "$(< ${lib.escapeShellArg adminPasswordPath})"
     } > "$env_file"
     PDS_ENV_FILE="$env_file" ${lib.getExe cfg.pdsadminPackage} "$@"
+  '';
+
+  b = cfg.backup;
+  snapshotDir = "/var/lib/private/${unit}-backup";
+  blobsOutside = cfg.blobstore.type == "disk" && !lib.hasPrefix "${dataDir}/" cfg.blobstore.disk.location;
+
+  # A consistent copy of the state directory: each SQLite database through
+  # the online backup API (WAL included, writers keep going), everything
+  # else (actor keys, blobs on disk, generated secrets) as files.
+  snapshotScript = ''
+    dst=/var/lib/${unit}-backup
+    find "$dst" -mindepth 1 -delete
+    cd ${dataDir}
+    tar --exclude='*.sqlite' --exclude='*.sqlite-wal' --exclude='*.sqlite-shm' -cf - . | tar -C "$dst" -xf -
+    find . -name '*.sqlite' -type f -print0 | while IFS= read -r -d "" db; do
+      mkdir -p "$dst/$(dirname "$db")"
+      sqlite3 -init /dev/null "$db" ".timeout 10000" ".backup '$dst/$db'"
+      [[ $(sqlite3 -init /dev/null "$dst/$db" "pragma integrity_check") == ok ]]
+    done
+    echo "snapshot of ${dataDir}: $(find "$dst/" -name '*.sqlite' | wc -l) database(s), $(du -sh "$dst/" | cut -f1)"
+  '';
+
+  # Root, without capabilities: restic reads root's repository and the
+  # snapshot is unpacked as root's files (tar --no-same-owner), then swapped
+  # in for the state directory with renames inside /var/lib/private. The
+  # PDS's dynamic user does not own the new directory, so systemd hands it
+  # over recursively when the PDS starts (DynamicUser= StateDirectory=). The
+  # state before the restore stays beside it.
+  restoreScript = ''
+    export RESTIC_REPOSITORY_FILE="$CREDENTIALS_DIRECTORY/repository"
+    export RESTIC_PASSWORD_FILE="$CREDENTIALS_DIRECTORY/password"
+    snapshot="''${PDS_RESTORE_SNAPSHOT:-latest}"
+    # Beside the state directory, so that the swap is a rename.
+    staging=/var/lib/private/${unit}-restore
+    rm -rf "$staging"
+    mkdir -m 0700 "$staging" "$staging/state"
+    # --no-lock: reading needs no lock, and the repository may be read-only here.
+    restic --no-cache --no-lock dump "$snapshot" ${snapshotDir} \
+      | tar -C "$staging/state" --no-same-owner --strip-components=${
+        toString (lib.length (lib.filter (x: x != "") (lib.splitString "/" snapshotDir)))
+      } -xf -
+    [[ -d $staging/state/secrets ]] || { echo "snapshot $snapshot holds no PDS state" >&2; exit 1; }
+    chmod 0700 "$staging/state"
+    before="/var/lib/private/${unit}.before-restore-$(date -u +%Y%m%dT%H%M%SZ)"
+    if [[ -e /var/lib/private/${unit} ]]; then mv /var/lib/private/${unit} "$before"; fi
+    mv "$staging/state" /var/lib/private/${unit}
+    rmdir "$staging"
+    echo "restored ${dataDir} from snapshot $snapshot; the state before is in $before (remove it once the PDS works)"
   '';
 
   nixpkgsPds = config.services.bluesky-pds or { };
@@ -401,6 +450,45 @@ in
     };
     environmentFiles = svc.mkEnvironmentFilesOption { name = "the PDS"; };
 
+    backup = {
+      enable = mkEnableOption ''
+        daily backups of the PDS with restic (`services.restic.backups.pds`):
+        an online SQLite backup of every database plus the blobs, keys and
+        generated secrets (blobs in S3 are not included). Restore the latest
+        snapshot with `systemctl start pds-restore` (docs/pds.md)
+      '';
+      repositoryFile = mkOption {
+        type = types.nullOr svc.externalPath;
+        default = null;
+        example = "/run/secrets/pds-restic-repository";
+        description = "File holding the restic repository (a path, `sftp:…`, `s3:…`), outside the store.";
+      };
+      passwordFile = mkOption {
+        type = types.nullOr svc.externalPath;
+        default = null;
+        example = "/run/secrets/pds-restic-password";
+        description = "File holding the restic repository password, outside the store.";
+      };
+      timerConfig = mkOption {
+        type = types.attrsOf types.str;
+        default = {
+          OnCalendar = "daily";
+          RandomizedDelaySec = "1h";
+          Persistent = "true";
+        };
+        description = "When the backup runs (systemd.timer).";
+      };
+      pruneOpts = mkOption {
+        type = types.listOf types.str;
+        default = [
+          "--keep-daily 7"
+          "--keep-weekly 5"
+          "--keep-monthly 12"
+        ];
+        description = "Snapshots kept (`restic forget --prune`).";
+      };
+    };
+
     proxy = {
       type = mkOption {
         type = types.nullOr (types.enum [ "nginx" ]);
@@ -493,6 +581,14 @@ in
             message = "${opt}.proxy.acme.dnsProvider is set: also set proxy.acme.credentialsFile to the file holding the DNS provider's credentials.";
           }
           {
+            assertion = b.enable -> !blobsOutside;
+            message = "${opt}.backup covers the state directory ${dataDir}: keep blobstore.disk.location inside it (the default) or back ${cfg.blobstore.disk.location} up separately and leave backup.enable off.";
+          }
+          {
+            assertion = b.enable -> (b.repositoryFile != null && b.passwordFile != null);
+            message = "${opt}.backup.enable is set: also set ${opt}.backup.repositoryFile and ${opt}.backup.passwordFile (files holding the restic repository and its password).";
+          }
+          {
             assertion = !nixpkgsEnabled;
             message = "services.bluesky-pds (nixpkgs, port ${toString nixpkgsPort}) and ${opt} (port ${toString cfg.port}) are both enabled${lib.optionalString (nixpkgsPort == cfg.port) " on one port"}; they would also share ${dataDir}. Run one PDS per host: disable services.bluesky-pds (docs/pds.md says how to move over).";
           }
@@ -509,6 +605,70 @@ in
         };
         environment.systemPackages = [ pdsadmin ];
       }
+      (mkIf b.enable {
+        services.restic.backups.${unit} = {
+          inherit (b) repositoryFile passwordFile pruneOpts;
+          timerConfig = b.timerConfig;
+          initialize = true;
+          paths = [ snapshotDir ];
+          backupPrepareCommand = "${pkgs.systemd}/bin/systemctl start ${unit}-backup-snapshot.service";
+        };
+        systemd.services."${unit}-backup-snapshot" = {
+          description = "Consistent snapshot of the PDS state for restic";
+          path = [
+            pkgs.sqlite
+            pkgs.gnutar
+            pkgs.coreutils
+            pkgs.findutils
+          ];
+          script = snapshotScript;
+          serviceConfig =
+            mkHardening { loopbackOnly = true; } # needs no network at all
+            // {
+              Type = "oneshot";
+              # The PDS's own dynamic user (DynamicUser= gives one user name
+              # one uid), so it reads the PDS's files without root.
+              DynamicUser = true;
+              User = unit;
+              Group = unit;
+              PrivateNetwork = true; # reads and writes local files only
+              StateDirectory = [
+                unit
+                "${unit}-backup"
+              ];
+              StateDirectoryMode = "0700";
+            }
+            ;
+        };
+        systemd.services."${unit}-restore" = {
+          description = "Restore the PDS state from the latest restic snapshot";
+          path = [
+            pkgs.restic
+            pkgs.gnutar
+            pkgs.coreutils
+            pkgs.findutils
+          ];
+          script = restoreScript;
+          serviceConfig =
+            mkHardening { } # not loopbackOnly: the repository may be remote (sftp, S3)
+            // {
+              Type = "oneshot";
+              # Root (no capabilities): the repository and its password are
+              # root's, as restic backs up as root.
+              ReadWritePaths = [ "/var/lib/private" ]; # unpacks beside the PDS's state directory and swaps it by renames
+              LoadCredential = [
+                "repository:${b.repositoryFile}"
+                "password:${b.passwordFile}"
+              ];
+              # The PDS is stopped while its files are replaced, then started
+              # again. "+": only the manager can stop and start units, not
+              # this sandbox.
+              ExecStartPre = "+${pkgs.systemd}/bin/systemctl stop ${unit}.service";
+              ExecStartPost = "+${pkgs.systemd}/bin/systemctl start --no-block ${unit}.service";
+            }
+            ;
+        };
+      })
       (mkIf nginxOn {
         services.nginx = {
           enable = true;

@@ -342,6 +342,7 @@ let
     "nginxStable"
     "caddy"
     "restic"
+    "gnutar"
     "cacert"
     "tzdata"
     "glibcLocales"

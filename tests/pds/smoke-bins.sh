@@ -8,7 +8,7 @@
 #                          (@atproto/pds 0.4.209 from `npm ci --prefix tests/pds/pds-0.4.209`)
 #   OUT/pds/bin/atproto-exporter, OUT/pds/share/atnix-smoke/check.sh
 #                          the exporter build and the check the smoke spec runs
-#   OUT/openssl/bin/openssl, OUT/sqlite/bin/sqlite3
+#   OUT/openssl/bin/openssl, OUT/sqlite/bin/sqlite3, OUT/restic/bin/restic
 #                          this host's programs (the container's Debian 12 has
 #                          their libraries but not them)
 #
@@ -21,12 +21,12 @@ node=$(command -v node) || { echo "node (20.x) is not on PATH" >&2; exit 1; }
 [[ $("$node" --version) == v20.* ]] || { echo "@atproto/pds 0.4.x is pinned for Node 20; found $("$node" --version)" >&2; exit 1; }
 modules=$here/pds-0.4.209/node_modules
 [[ -f $modules/@atproto/pds/package.json ]] || { echo "run \`npm ci --prefix tests/pds/pds-0.4.209\` first" >&2; exit 1; }
-for tool in openssl sqlite3; do
+for tool in openssl sqlite3 restic; do
   command -v "$tool" >/dev/null || { echo "$tool is not on PATH (apt-get install $tool)" >&2; exit 1; }
 done
 
 rm -rf "$out"
-mkdir -p "$out"/pds/{bin,lib/pds,share/atnix-smoke} "$out"/openssl/bin "$out"/sqlite/bin
+mkdir -p "$out"/pds/{bin,lib/pds,share/atnix-smoke} "$out"/{openssl,sqlite,restic}/bin
 cp "$node" "$out/pds/bin/node"
 cp "$exporter" "$out/pds/bin/atproto-exporter"
 cp "$here/service-entry.js" "$out/pds/lib/pds/index.js"
@@ -45,4 +45,5 @@ SH
 chmod +x "$out/pds/bin/pds" "$out/pds/share/atnix-smoke/check.sh"
 cp "$(command -v openssl)" "$out/openssl/bin/openssl"
 cp "$(command -v sqlite3)" "$out/sqlite/bin/sqlite3"
+cp "$(command -v restic)" "$out/restic/bin/restic"
 echo "$out: pds $(sed -n 's/.*"version": *"\([^"]*\)".*/\1/p' "$modules/@atproto/pds/package.json"), node $("$node" --version)"

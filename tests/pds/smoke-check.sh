@@ -9,7 +9,10 @@
 #    rotation key is a valid secp256k1 key;
 # 3. an account and a post; restart pds.service; the post is still there and the secrets
 #    are unchanged;
-# 4. the exporter's pds probe succeeds against it.
+# 4. the exporter's pds probe succeeds against it;
+# 5. backup and restore: what services.restic.backups.pds runs (the prepare command, which
+#    starts pds-backup-snapshot.service, then `restic backup` of the snapshot), the state
+#    wiped, `systemctl start pds-restore`, and the account, its post and the secrets are back.
 # Retried by atnix smoke until it passes or times out, so each attempt uses a fresh handle.
 set -euo pipefail
 here=$(dirname "$(readlink -f "$0")")
@@ -77,3 +80,33 @@ wait_for http://127.0.0.1:9197/metrics 20
 probe=$(curl -sf "http://127.0.0.1:9197/probe?module=pds&target=http://127.0.0.1:2583") || fail "probe request"
 [[ $(awk '$1 == "probe_success" { print $2 + 0 }' <<<"$probe") == 1 ]] || fail "exporter pds probe failed: $probe"
 log "exporter pds probe: probe_success 1"
+
+install -d -m 0700 /run/pds-smoke
+echo /var/lib/pds-smoke-restic > /run/pds-smoke/restic-repository
+echo smoke-restic-password > /run/pds-smoke/restic-password
+export RESTIC_REPOSITORY_FILE=/run/pds-smoke/restic-repository RESTIC_PASSWORD_FILE=/run/pds-smoke/restic-password
+restic=$(echo /nix/store/*-restic-*/bin/restic)
+"$restic" --no-cache snapshots >/dev/null 2>&1 || "$restic" --no-cache init >/dev/null
+systemctl start pds-backup-snapshot.service || fail "pds-backup-snapshot.service: $(journalctl -u pds-backup-snapshot -n 20 --no-pager)"
+log "$(journalctl -u pds-backup-snapshot -o cat --no-pager | grep '^snapshot')"
+"$restic" --no-cache backup -q /var/lib/private/pds-backup || fail "restic backup"
+log "restic: $("$restic" --no-cache snapshots --json | "$node" -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>console.log(JSON.parse(s).map(x=>x.paths.join(",")).join(" ")))') backed up"
+
+systemctl stop pds.service
+find /var/lib/private/pds -mindepth 1 -delete
+[[ -z $(ls -A /var/lib/private/pds) ]] || fail "the state directory was not wiped"
+systemctl start pds-restore.service || fail "pds-restore.service: $(journalctl -u pds-restore -n 20 --no-pager)"
+wait_for "$api/_health" 30
+got=$(curl -sf "$api/com.atproto.repo.getRecord?repo=$did&collection=app.bsky.feed.post&rkey=$rkey") ||
+  fail "getRecord after the restore"
+[[ $("$node" -e 'console.log(JSON.parse(process.argv[1]).value.text)' "$got") == "$text" ]] ||
+  fail "the post is not back after the restore: $got"
+post_json "$api/com.atproto.server.createSession" \
+  "{\"identifier\":\"$handle\",\"password\":\"smoke-password\"}" >/dev/null ||
+  fail "cannot log in to $handle after the restore"
+[[ $(sha256sum "$secrets"/*) == "$before" ]] || fail "the secrets differ after the restore"
+pds_uid=$(ps -o uid= -p "$(systemctl show -p MainPID --value pds.service)" | tr -d ' ')
+owners=$(find /var/lib/private/pds/ -printf '%U\n' | sort -u)
+[[ $owners == "$pds_uid" ]] || fail "the restored files belong to uid(s) $owners, the PDS runs as $pds_uid"
+ls -d /var/lib/private/pds.before-restore-* >/dev/null || fail "the state before the restore was not kept"
+log "restored: account $handle logs in, its post is back, secrets unchanged"

@@ -63,6 +63,11 @@
             PDS_DEV_MODE = false;
           };
           environmentFiles = [ "/run/secrets/pds-extra.env" ];
+          backup = {
+            enable = true;
+            repositoryFile = "/run/secrets/pds-restic-repository";
+            passwordFile = "/run/secrets/pds-restic-password";
+          };
           proxy = {
             type = "nginx";
             acme = {
@@ -84,7 +89,21 @@
         didPlcUrl = "http://127.0.0.1:2582";
         invites.required = false;
         crawlers = [ ];
+        # smoke-check.sh writes these two files, then backs up and restores.
+        backup = {
+          enable = true;
+          repositoryFile = "/run/pds-smoke/restic-repository";
+          passwordFile = "/run/pds-smoke/restic-password";
+        };
       };
+    };
+    bad-backup-without-repository = {
+      config.services.bluesky.pds = {
+        enable = true;
+        hostname = "pds.example.com";
+        backup.enable = true;
+      };
+      expectAssertion = "also set services.bluesky.pds.backup.repositoryFile and services.bluesky.pds.backup.passwordFile";
     };
     bad-no-hostname = {
       config.services.bluesky.pds.enable = true;

@@ -7,4 +7,5 @@
   ./nginx-acme.nix
   ./postgresql-prometheus.nix
   ./bluesky-pds.nix
+  ./restic.nix
 ]
