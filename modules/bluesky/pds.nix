@@ -262,6 +262,7 @@ let
 
   n = cfg.proxy;
   nginxOn = n.type == "nginx";
+  dns01 = n.acme.dnsProvider != null;
   certName = cfg.hostname;
 in
 {
@@ -674,7 +675,10 @@ in
           enable = true;
           virtualHosts.${cfg.hostname} = {
             serverAliases = lib.optional needsWildcard "*.${cfg.hostname}";
-            useACMEHost = if n.useACMEHost != null then n.useACMEHost else certName;
+            # A certificate of our own through DNS-01 when a provider is set
+            # (the only way to a wildcard), else nginx's HTTP-01 one.
+            useACMEHost = if n.useACMEHost != null then n.useACMEHost else if dns01 then certName else null;
+            enableACME = n.useACMEHost == null && !dns01;
             forceSSL = true;
             locations."/" = {
               proxyPass = "http://${svc.connectAddr cfg.listenAddress cfg.port}";
@@ -686,7 +690,7 @@ in
             };
           };
         };
-        security.acme.certs = mkIf (n.useACMEHost == null) {
+        security.acme.certs = mkIf (n.useACMEHost == null && dns01) {
           ${certName} = {
             domain = cfg.hostname;
             extraDomainNames = lib.optional needsWildcard "*.${cfg.hostname}";

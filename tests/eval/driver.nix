@@ -2,7 +2,8 @@
 #   nix-instantiate --eval --strict --json tests/eval/driver.nix \
 #     --argstr nixpkgsLib DIR --argstr root REPO --argstr mode MODE [--argstr file F] [--argstr case C]
 # Modes:
-#   modules   names of every module in modules/default.nix and fixtures/default.nix
+#   modules   names of every module in modules/default.nix and fixtures/default.nix,
+#             and of every profile in profiles/default.nix
 #   describe  one case file: its module, case names, expected assertions, smoke spec
 #   case      evaluate one case: failed assertions, warnings and, when no assertion
 #             fails, the enabled systemd services, sockets and timers as plain data
@@ -29,7 +30,12 @@ let
   evalDir = rootPath + "/tests/eval";
   modules = import (rootPath + "/modules");
   fixtures = import (evalDir + "/fixtures");
-  allModules = modules // fixtures;
+  # A profile is evaluated with every atnix module imported, as a host using
+  # it would (profiles/default.nix).
+  profiles = lib.mapAttrs (_: path: {
+    imports = [ path ] ++ lib.attrValues modules;
+  }) (lib.optionalAttrs (builtins.pathExists (rootPath + "/profiles")) (import (rootPath + "/profiles")));
+  allModules = modules // fixtures // profiles;
 
   pkgs = import (evalDir + "/pkgs.nix") {
     inherit lib;
@@ -284,6 +290,7 @@ if mode == "modules" then
   {
     modules = lib.attrNames modules;
     fixtures = lib.attrNames fixtures;
+    profiles = lib.attrNames profiles;
   }
 else if mode == "describe" then
   let

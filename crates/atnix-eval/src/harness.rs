@@ -55,6 +55,10 @@ pub struct ModuleNames {
     pub modules: Vec<String>,
     /// Names in tests/eval/fixtures/default.nix.
     pub fixtures: Vec<String>,
+    /// Names in profiles/default.nix: evaluated (with every module imported)
+    /// and held to the same case coverage as modules, but not rendered.
+    #[serde(default)]
+    pub profiles: Vec<String>,
 }
 
 /// One case file, described.
@@ -329,11 +333,11 @@ impl Harness {
                 continue;
             }
             let known = if is_fixture {
-                &names.fixtures
+                names.fixtures.contains(&spec.module)
             } else {
-                &names.modules
+                names.modules.contains(&spec.module) || names.profiles.contains(&spec.module)
             };
-            if !known.contains(&spec.module) {
+            if !known {
                 reports.push(CaseReport {
                     module: spec.module.clone(),
                     case: "(case file)".into(),
@@ -345,7 +349,7 @@ impl Harness {
                             if is_fixture {
                                 "tests/eval/fixtures/default.nix"
                             } else {
-                                "modules/default.nix"
+                                "modules/default.nix or profiles/default.nix"
                             }
                         ),
                     },
@@ -394,7 +398,7 @@ impl Harness {
                 jobs.push((spec.module.clone(), file.clone(), case, c.expect_assertion));
             }
         }
-        for module in &names.modules {
+        for module in names.modules.iter().chain(&names.profiles) {
             if opts.module.as_ref().is_some_and(|m| m != module) {
                 continue;
             }
@@ -413,6 +417,7 @@ impl Harness {
         if let Some(m) = &opts.module
             && !names.modules.contains(m)
             && !names.fixtures.contains(m)
+            && !names.profiles.contains(m)
         {
             reports.push(CaseReport {
                 module: m.clone(),
