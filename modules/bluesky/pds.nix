@@ -256,6 +256,15 @@ let
     echo "restored ${dataDir} from snapshot $snapshot; the state before is in $before (remove it once the PDS works)"
   '';
 
+  # A file read by another program (restic, lego), never copied to the store.
+  fileOption =
+    example: description:
+    mkOption {
+      type = types.nullOr svc.externalPath;
+      default = null;
+      inherit example description;
+    };
+
   nixpkgsPds = config.services.bluesky-pds or { };
   nixpkgsEnabled = nixpkgsPds.enable or false;
   nixpkgsPort = nixpkgsPds.settings.PDS_PORT or 3000;
@@ -458,18 +467,8 @@ in
         generated secrets (blobs in S3 are not included). Restore the latest
         snapshot with `systemctl start pds-restore` (docs/pds.md)
       '';
-      repositoryFile = mkOption {
-        type = types.nullOr svc.externalPath;
-        default = null;
-        example = "/run/secrets/pds-restic-repository";
-        description = "File holding the restic repository (a path, `sftp:…`, `s3:…`), outside the store.";
-      };
-      passwordFile = mkOption {
-        type = types.nullOr svc.externalPath;
-        default = null;
-        example = "/run/secrets/pds-restic-password";
-        description = "File holding the restic repository password, outside the store.";
-      };
+      repositoryFile = fileOption "/run/secrets/pds-restic-repository" "File holding the restic repository (a path, `sftp:…`, `s3:…`), outside the store.";
+      passwordFile = fileOption "/run/secrets/pds-restic-password" "File holding the restic repository password, outside the store.";
       timerConfig = mkOption {
         type = types.attrsOf types.str;
         default = {
@@ -509,12 +508,7 @@ in
           example = "cloudflare";
           description = "lego DNS provider for the certificate of the hostname and `*.<hostname>` (ACME DNS-01).";
         };
-        credentialsFile = mkOption {
-          type = types.nullOr svc.externalPath;
-          default = null;
-          example = "/run/secrets/acme-cloudflare.env";
-          description = "File of the DNS provider's credentials as `KEY=value` lines (lego's variables, e.g. `CF_DNS_API_TOKEN`), outside the store.";
-        };
+        credentialsFile = fileOption "/run/secrets/acme-cloudflare.env" "File of the DNS provider's credentials as `KEY=value` lines (lego's variables, e.g. `CF_DNS_API_TOKEN`), outside the store.";
       };
       useACMEHost = mkOption {
         type = types.nullOr types.str;
