@@ -237,7 +237,7 @@ let
   restoreScript = ''
     export RESTIC_REPOSITORY_FILE="$CREDENTIALS_DIRECTORY/repository"
     export RESTIC_PASSWORD_FILE="$CREDENTIALS_DIRECTORY/password"
-    snapshot="''${PDS_RESTORE_SNAPSHOT:-latest}"
+    snapshot="''${ATNIX_RESTORE_SNAPSHOT:-latest}"
     # Beside the state directory, so that the swap is a rename.
     staging=/var/lib/private/${unit}-restore
     rm -rf "$staging"
