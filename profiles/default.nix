@@ -5,4 +5,5 @@
 {
   simple-pds = ./simple-pds.nix;
   managed-pds = ./managed-pds.nix;
+  enterprise-pds = ./enterprise-pds.nix;
 }

@@ -8,4 +8,5 @@
   ./postgresql-prometheus.nix
   ./bluesky-pds.nix
   ./restic.nix
+  ./grafana-journald.nix
 ]
