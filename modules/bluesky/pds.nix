@@ -271,6 +271,7 @@ let
 
   n = cfg.proxy;
   nginxOn = n.type == "nginx";
+  caddyOn = n.type == "caddy";
   dns01 = n.acme.dnsProvider != null;
   certName = cfg.hostname;
 in
@@ -491,14 +492,22 @@ in
 
     proxy = {
       type = mkOption {
-        type = types.nullOr (types.enum [ "nginx" ]);
+        type = types.nullOr (
+          types.enum [
+            "nginx"
+            "caddy"
+          ]
+        );
         default = null;
         description = ''
           Reverse proxy in front of the PDS, for the hostname and every handle
           subdomain, with the websocket upgrade
           `com.atproto.sync.subscribeRepos` needs. `nginx` gets its
           certificate from ACME; handles below the hostname need a wildcard,
-          which only DNS-01 (`acme.dnsProvider`) can get.
+          which only DNS-01 (`acme.dnsProvider`) can get. `caddy` does what
+          upstream's installer does: on-demand TLS, a certificate per handle
+          when first asked for, after the PDS's `/tls-check` confirms the
+          handle exists (no DNS-01 needed).
         '';
       };
       acme = {
@@ -570,6 +579,10 @@ in
           {
             assertion = nginxOn && needsWildcard -> (n.acme.dnsProvider != null || n.useACMEHost != null);
             message = "${opt}.proxy.type = \"nginx\" serves handle subdomains (${lib.concatStringsSep ", " handleDomains}), which need a wildcard certificate: set ${opt}.proxy.acme.dnsProvider and proxy.acme.credentialsFile (ACME DNS-01), or proxy.useACMEHost.";
+          }
+          {
+            assertion = caddyOn -> (n.acme.dnsProvider == null && n.useACMEHost == null);
+            message = "${opt}.proxy.type = \"caddy\" gets certificates on demand: proxy.acme and proxy.useACMEHost are for nginx; unset them.";
           }
           {
             assertion = n.acme.dnsProvider != null -> n.acme.credentialsFile != null;
@@ -663,6 +676,33 @@ in
             }
             ;
         };
+      })
+      (mkIf caddyOn {
+        services.caddy = {
+          enable = true;
+          # Caddy asks before getting a certificate for a name: /tls-check
+          # (bluesky-social/pds service/index.js, in nixpkgs' package)
+          # answers 200 for the hostname and existing handles only.
+          globalConfig = ''
+            on_demand_tls {
+              ask http://${svc.connectAddr cfg.listenAddress cfg.port}/tls-check
+            }
+          '';
+          virtualHosts.${cfg.hostname} = {
+            serverAliases = map (d: "*${d}") handleDomains;
+            # reverse_proxy passes websocket upgrades through by itself.
+            extraConfig = ''
+              tls {
+                on_demand
+              }
+              reverse_proxy ${svc.connectAddr cfg.listenAddress cfg.port}
+            '';
+          };
+        };
+        networking.firewall.allowedTCPPorts = lib.optionals n.openFirewall [
+          80
+          443
+        ];
       })
       (mkIf nginxOn {
         services.nginx = {

@@ -105,6 +105,31 @@
       };
       expectAssertion = "also set services.bluesky.pds.backup.repositoryFile and services.bluesky.pds.backup.passwordFile";
     };
+    caddy = {
+      config.services.bluesky.pds = {
+        enable = true;
+        hostname = "pds.example.com";
+        serviceHandleDomains = [
+          ".pds.example.com"
+          ".example.net"
+        ];
+        proxy.type = "caddy";
+      };
+    };
+    bad-caddy-with-dns01 = {
+      config.services.bluesky.pds = {
+        enable = true;
+        hostname = "pds.example.com";
+        proxy = {
+          type = "caddy";
+          acme = {
+            dnsProvider = "cloudflare";
+            credentialsFile = "/run/secrets/acme-cloudflare.env";
+          };
+        };
+      };
+      expectAssertion = "gets certificates on demand";
+    };
     bad-no-hostname = {
       config.services.bluesky.pds.enable = true;
       expectAssertion = "services.bluesky.pds.hostname is not set";

@@ -9,4 +9,5 @@
   ./bluesky-pds.nix
   ./restic.nix
   ./grafana-journald.nix
+  ./caddy.nix
 ]
