@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read as _, Write as _};
-use std::os::unix::fs::PermissionsExt as _;
+use std::os::unix::fs::OpenOptionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Mutex;
@@ -267,6 +267,7 @@ pub fn go_vendor_hash(
         Vec::new()
     };
     let goproxy = opts.goproxy.as_deref().unwrap_or(DEFAULT_GOPROXY);
+    let t = std::time::Instant::now();
     let notes = match first_http_proxy(goproxy) {
         Some(proxy) => prefetch(&sums, proxy, cache, fetch)?,
         None => Vec::new(),
@@ -276,7 +277,14 @@ pub fn go_vendor_hash(
         .map_err(|e| Error::io(cache.root(), e))?
         .join("go")
         .join("mod");
+    tracing::debug!(
+        "pre-fetched {} go.sum entries in {:?}",
+        sums.len(),
+        t.elapsed()
+    );
+    let t = std::time::Instant::now();
     seed_modcache(&sums, cache, &modcache)?;
+    tracing::debug!("seeded the module cache in {:?}", t.elapsed());
 
     // Work in a copy: `go mod vendor` writes vendor/ (and may rewrite go.mod).
     let work = tempfile::Builder::new()
@@ -297,6 +305,10 @@ pub fn go_vendor_hash(
         .current_dir(&work_mod)
         .output()
         .map_err(|e| Error::io(&opts.go, e))?;
+    tracing::debug!(
+        "go mod vendor ran in {:?}",
+        started.elapsed().unwrap_or_default()
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         remove_go_temp_files(&modcache.join("cache/download"), started);
@@ -585,6 +597,7 @@ fn unpack(s: &GoSum, cache: &Cache, ziphash: &Path, dir: &Path) -> Result<()> {
         .prefix("gomod-")
         .tempdir_in(&tmp_root)
         .map_err(|e| Error::io(&tmp_root, e))?;
+    let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for i in 0..zip.len() {
         let mut f = zip
             .by_index(i)
@@ -600,17 +613,28 @@ fn unpack(s: &GoSum, cache: &Cache, ziphash: &Path, dir: &Path) -> Result<()> {
             })
             .ok_or_else(|| bad(format!("zip entry {name:?} is outside {prefix}")))?;
         let dest = tmp.path().join(rel);
+        let dir = if name.ends_with('/') {
+            Some(dest.as_path())
+        } else {
+            dest.parent()
+        };
+        if let Some(d) = dir
+            && !made.contains(d)
+        {
+            fs::create_dir_all(d).map_err(|e| Error::io(d, e))?;
+            made.insert(d.to_owned());
+        }
         if name.ends_with('/') {
-            fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
             continue;
         }
-        if let Some(p) = dest.parent() {
-            fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-        }
-        let mut out = fs::File::create(&dest).map_err(|e| Error::io(&dest, e))?;
-        std::io::copy(&mut f, &mut out).map_err(|e| Error::io(&dest, e))?;
-        out.set_permissions(fs::Permissions::from_mode(0o644))
+        // Never executable, like go's own unpacking (and vendor/ copies ignore modes).
+        let mut out = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o644)
+            .open(&dest)
             .map_err(|e| Error::io(&dest, e))?;
+        std::io::copy(&mut f, &mut out).map_err(|e| Error::io(&dest, e))?;
     }
     use base64::Engine;
     let h1 = format!(
