@@ -22,9 +22,10 @@ const KEYS: &[&str] = &[
     "cargoHash",
     "npmDepsHash",
     "vendorHash",
+    "pnpmCacheHash",
 ];
 
-const DEPENDENCY_HASH_KEYS: &[&str] = &["cargoHash", "npmDepsHash", "vendorHash"];
+const DEPENDENCY_HASH_KEYS: &[&str] = &["cargoHash", "npmDepsHash", "vendorHash", "pnpmCacheHash"];
 
 const BRANCH_NAMES: &[&str] = &["main", "master", "HEAD", "trunk", "develop"];
 
