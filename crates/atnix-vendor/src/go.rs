@@ -282,6 +282,7 @@ pub fn go_vendor_hash(
         sums.len(),
         t.elapsed()
     );
+    catch_interrupts();
     let t = std::time::Instant::now();
     seed_modcache(&sums, cache, &modcache)?;
     tracing::debug!("seeded the module cache in {:?}", t.elapsed());
@@ -557,6 +558,13 @@ fn seed_modcache(sums: &[GoSum], cache: &Cache, modcache: &Path) -> Result<()> {
                     if first_err.lock().expect("no panics").is_some() {
                         break;
                     }
+                    if interrupted() {
+                        first_err
+                            .lock()
+                            .expect("no panics")
+                            .get_or_insert(Error::Interrupted);
+                        break;
+                    }
                     if let Err(e) = unpack(s, cache, ziphash, dir) {
                         first_err.lock().expect("no panics").get_or_insert(e);
                         break;
@@ -569,6 +577,46 @@ fn seed_modcache(sums: &[GoSum], cache: &Cache, modcache: &Path) -> Result<()> {
         Some(e) => Err(e),
         None => Ok(()),
     }
+}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From here on Ctrl-C no longer kills the process at once: it sets a flag
+/// that unpacking and the `go` run check, so temporary files and directories
+/// are removed before exiting.
+fn catch_interrupts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("atnix-ctrl-c".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    let _ = tx.send(());
+                    return;
+                };
+                rt.block_on(async {
+                    let signal = tokio::signal::ctrl_c();
+                    tokio::pin!(signal);
+                    // Poll once so the handler is installed before we go on.
+                    let _ = futures_util::poll!(&mut signal);
+                    let _ = tx.send(());
+                    if signal.await.is_ok() {
+                        INTERRUPTED.store(true, Ordering::SeqCst);
+                    }
+                });
+            });
+        if spawned.is_ok() {
+            let _ = rx.recv();
+        }
+    });
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Writes `data` to `dest` through a temporary file in the cache.
@@ -599,6 +647,9 @@ fn unpack(s: &GoSum, cache: &Cache, ziphash: &Path, dir: &Path) -> Result<()> {
         .map_err(|e| Error::io(&tmp_root, e))?;
     let mut made: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for i in 0..zip.len() {
+        if interrupted() {
+            return Err(Error::Interrupted);
+        }
         let mut f = zip
             .by_index(i)
             .map_err(|e| bad(format!("unreadable zip: {e}")))?;
