@@ -68,7 +68,7 @@ fn source_json_shape() {
         "source-json",
         &[
             "pkgs/x/source.json:1 source-json: missing `repo` (the github fetcher needs owner and repo)",
-            "pkgs/x/source.json:6 source-json: unknown key `branch`; allowed keys: fetcher, owner, repo, did, domain, url, rev, hash, version, tag, cargoHash, npmDepsHash, vendorHash",
+            "pkgs/x/source.json:6 source-json: unknown key `branch`; allowed keys: fetcher, owner, repo, did, domain, url, rev, hash, version, tag, cargoHash, npmDepsHash, vendorHash, pnpmCacheHash",
         ],
     );
 }
