@@ -97,7 +97,13 @@ let
       else
         { }
     ) set;
-  nurDerivations = nixEnvDerivations "" (import rootPath { pkgs = nurPkgs; });
+  nurExports = import rootPath { pkgs = nurPkgs; };
+  # What nix-env lists, plus the packages default.nix keeps out of its reach
+  # because they fetch while evaluating (`unrestricted`): those must still
+  # give their drvPath and meta where evaluation may fetch.
+  nurDerivations =
+    nixEnvDerivations "" nurExports
+    // lib.mapAttrs' (n: lib.nameValuePair "unrestricted.${n}") (nurExports.unrestricted or { });
 
   # VM tests: name -> path, and one evaluated as the runNixOSTest stub does.
   vmTests = import (rootPath + "/tests/nixos");

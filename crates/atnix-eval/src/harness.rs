@@ -537,14 +537,27 @@ impl Harness {
 
     fn nix_env_query(&self, names: &[String]) -> Result<Outcome, Error> {
         let nix_env = std::env::var("ATNIX_NIX_ENV").unwrap_or_else(|_| "nix-env".into());
-        let pkgs = r#"let e = builtins.getEnv; in import (/. + e "ATNIX_ROOT" + "/tests/eval/pkgs.nix") { lib = import (/. + e "ATNIX_NIXPKGS_LIB"); root = /. + e "ATNIX_ROOT"; }"#;
+        // Restricted evaluation hides the environment (getEnv gives ""), so
+        // the paths are written into the expression.
+        let pkgs = format!(
+            "import (/. + {root} + \"/tests/eval/pkgs.nix\") {{ lib = import (/. + {lib}); root = /. + {root}; fetchGitAtEvaluation = true; }}",
+            root = nix_string(&self.root),
+            lib = nix_string(&self.nixpkgs_lib),
+        );
         let mut cmd = Command::new(&nix_env);
         cmd.arg("-f")
             .arg(self.root.join("default.nix"))
-            .args(["--arg", "pkgs", pkgs])
+            .args(["--arg", "pkgs", &pkgs])
             .args(["-qa", "*", "--meta", "--xml", "--drv-path"])
-            .env("ATNIX_ROOT", &self.root)
-            .env("ATNIX_NIXPKGS_LIB", &self.nixpkgs_lib);
+            // NUR's own options (ci/nur/eval.py): restricted evaluation, so
+            // a builtins.fetch* during evaluation fails as it does there.
+            .args(["--option", "restrict-eval", "true"])
+            .args(["--option", "allow-import-from-derivation", "true"])
+            .args(["--option", "allowed-uris", "https://static.rust-lang.org"])
+            .arg("-I")
+            .arg(&self.root)
+            .arg("-I")
+            .arg(&self.nixpkgs_lib);
         tracing::info!("$ {:?}", cmd);
         let out = cmd.output().map_err(|source| Error::Spawn {
             program: nix_env.clone(),
@@ -565,6 +578,8 @@ impl Harness {
         let missing: Vec<&str> = names
             .iter()
             .map(String::as_str)
+            // default.nix keeps these out of nix-env's reach on purpose.
+            .filter(|n| !n.starts_with("unrestricted."))
             .filter(|n| !listed.contains(n))
             .collect();
         Ok(if missing.is_empty() {
@@ -823,4 +838,11 @@ fn parallel<T: Send, R: Send>(jobs: usize, items: Vec<T>, f: impl Fn(T) -> R + S
         .into_iter()
         .map(|r| r.expect("every job ran"))
         .collect()
+}
+
+/// A path as a Nix string literal.
+fn nix_string(path: &Path) -> String {
+    serde_json::to_string(&path.to_string_lossy())
+        .expect("a string serialises")
+        .replace("${", "\\${")
 }
