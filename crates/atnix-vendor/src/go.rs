@@ -298,13 +298,28 @@ pub fn go_vendor_hash(
     let skip = opts.delete_vendor.then(|| vendor.clone());
     copy_go_files(src, &copy, skip.as_deref())?;
     let work_mod = copy.join(&opts.mod_root);
+    let spinner = if fetch.progress {
+        let pb =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .expect("static template"),
+        );
+        pb.set_message(format!("go mod vendor (go {})", go.version));
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let started = std::time::SystemTime::now();
     let out = go
         .command(&gocache, work.path(), &modcache, opts.goproxy.as_deref())
         .args(["mod", "vendor", "-modcacherw"])
         .current_dir(&work_mod)
         .output()
-        .map_err(|e| Error::io(&opts.go, e))?;
+        .map_err(|e| Error::io(&opts.go, e));
+    spinner.finish_and_clear();
+    let out = out?;
     tracing::debug!(
         "go mod vendor ran in {:?}",
         started.elapsed().unwrap_or_default()
