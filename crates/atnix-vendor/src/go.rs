@@ -557,22 +557,22 @@ fn seed_modcache(sums: &[GoSum], cache: &Cache, modcache: &Path) -> Result<()> {
         if ziphash.is_file() {
             continue;
         }
+        // Without its .ziphash, a zip already there is not known to be verified:
+        // replace it with the verified one.
         let zip = dl.join(format!("{ver}.zip"));
-        if !zip.is_file() {
-            fs::create_dir_all(&dl).map_err(|e| Error::io(&dl, e))?;
-            let tmp = cache.tmp_dir()?.join(format!(
-                "go-zip-{}-{}",
-                std::process::id(),
-                crate::hex(&s.h1.bytes)
-            ));
+        fs::create_dir_all(&dl).map_err(|e| Error::io(&dl, e))?;
+        let tmp = cache.tmp_dir()?.join(format!(
+            "go-zip-{}-{}",
+            std::process::id(),
+            crate::hex(&s.h1.bytes)
+        ));
+        let _ = fs::remove_file(&tmp);
+        if fs::hard_link(&src, &tmp).is_err() {
+            fs::copy(&src, &tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        if let Err(e) = fs::rename(&tmp, &zip) {
             let _ = fs::remove_file(&tmp);
-            if fs::hard_link(&src, &tmp).is_err() {
-                fs::copy(&src, &tmp).map_err(|e| Error::io(&tmp, e))?;
-            }
-            if let Err(e) = fs::rename(&tmp, &zip) {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io(&zip, e));
-            }
+            return Err(Error::io(&zip, e));
         }
         use base64::Engine;
         let h1 = format!(
