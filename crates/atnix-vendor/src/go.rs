@@ -298,13 +298,28 @@ pub fn go_vendor_hash(
     let skip = opts.delete_vendor.then(|| vendor.clone());
     copy_go_files(src, &copy, skip.as_deref())?;
     let work_mod = copy.join(&opts.mod_root);
+    let spinner = if fetch.progress {
+        let pb =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .expect("static template"),
+        );
+        pb.set_message(format!("go mod vendor (go {})", go.version));
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let started = std::time::SystemTime::now();
     let out = go
         .command(&gocache, work.path(), &modcache, opts.goproxy.as_deref())
         .args(["mod", "vendor", "-modcacherw"])
         .current_dir(&work_mod)
         .output()
-        .map_err(|e| Error::io(&opts.go, e))?;
+        .map_err(|e| Error::io(&opts.go, e));
+    spinner.finish_and_clear();
+    let out = out?;
     tracing::debug!(
         "go mod vendor ran in {:?}",
         started.elapsed().unwrap_or_default()
@@ -542,22 +557,22 @@ fn seed_modcache(sums: &[GoSum], cache: &Cache, modcache: &Path) -> Result<()> {
         if ziphash.is_file() {
             continue;
         }
+        // Without its .ziphash, a zip already there is not known to be verified:
+        // replace it with the verified one.
         let zip = dl.join(format!("{ver}.zip"));
-        if !zip.is_file() {
-            fs::create_dir_all(&dl).map_err(|e| Error::io(&dl, e))?;
-            let tmp = cache.tmp_dir()?.join(format!(
-                "go-zip-{}-{}",
-                std::process::id(),
-                crate::hex(&s.h1.bytes)
-            ));
+        fs::create_dir_all(&dl).map_err(|e| Error::io(&dl, e))?;
+        let tmp = cache.tmp_dir()?.join(format!(
+            "go-zip-{}-{}",
+            std::process::id(),
+            crate::hex(&s.h1.bytes)
+        ));
+        let _ = fs::remove_file(&tmp);
+        if fs::hard_link(&src, &tmp).is_err() {
+            fs::copy(&src, &tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        if let Err(e) = fs::rename(&tmp, &zip) {
             let _ = fs::remove_file(&tmp);
-            if fs::hard_link(&src, &tmp).is_err() {
-                fs::copy(&src, &tmp).map_err(|e| Error::io(&tmp, e))?;
-            }
-            if let Err(e) = fs::rename(&tmp, &zip) {
-                let _ = fs::remove_file(&tmp);
-                return Err(Error::io(&zip, e));
-            }
+            return Err(Error::io(&zip, e));
         }
         use base64::Engine;
         let h1 = format!(
