@@ -4,6 +4,11 @@
 {
   mkHardening = import ./hardening.nix { inherit lib; };
 
-  # Reads a package's pin. Every fetched source is described by a source.json.
+  # The service helper every module builds on (option builders, mkService,
+  # mkServiceModule); see the header of ./service.nix.
+  service = import ./service.nix { inherit lib; };
+
+  # Reads a package's pin. Every fetched source is described by a source.json;
+  # packages fetch it with `fetchSource` (./fetch-source.nix).
   importSource = path: lib.importJSON path;
 }

@@ -11,32 +11,34 @@
 let
   inherit (lib) mkOption types;
   get = path: default: lib.attrByPath path default config;
-  enabled = path: get (path ++ [ "enable" ]) false;
 
-  # Only services whose options exist in this configuration are read, so the
-  # module works with any set of NixOS modules.
-  nixosClaims = lib.filterAttrs (_: ports: ports != [ ]) {
-    "services.nginx.defaultHTTPListenPort" = lib.optional (enabled [
-      "services"
-      "nginx"
-    ]) (get [ "services" "nginx" "defaultHTTPListenPort" ] 80);
-    "services.nginx.defaultSSLListenPort" = lib.optional (enabled [
-      "services"
-      "nginx"
-    ]) (get [ "services" "nginx" "defaultSSLListenPort" ] 443);
-    "services.prometheus.port" = lib.optional (enabled [
-      "services"
-      "prometheus"
-    ]) (get [ "services" "prometheus" "port" ] 9090);
-    "services.postgresql.settings.port" = lib.optional (enabled [
-      "services"
-      "postgresql"
-    ]) (get [ "services" "postgresql" "settings" "port" ] 5432);
-    "services.grafana.settings.server.http_port" = lib.optional (enabled [
-      "services"
-      "grafana"
-    ]) (get [ "services" "grafana" "settings" "server" "http_port" ] 3000);
-  };
+  # NixOS services and the option holding their port (with its NixOS
+  # default). Only services whose options exist in this configuration are
+  # read, so the module works with any set of NixOS modules.
+  known = [
+    [ "nginx" "defaultHTTPListenPort" 80 ]
+    [ "nginx" "defaultSSLListenPort" 443 ]
+    [ "prometheus" "port" 9090 ]
+    [ "postgresql" "settings.port" 5432 ]
+    [ "grafana" "settings.server.http_port" 3000 ]
+  ];
+  nixosClaims = lib.listToAttrs (
+    lib.concatMap (
+      entry:
+      let
+        service = builtins.elemAt entry 0;
+        option = builtins.elemAt entry 1;
+        path = [
+          "services"
+          service
+        ];
+      in
+      lib.optional (get (path ++ [ "enable" ]) false) {
+        name = "services.${service}.${option}";
+        value = [ (get (path ++ lib.splitString "." option) (builtins.elemAt entry 2)) ];
+      }
+    ) known
+  );
 
   claims = config.atnix.ports // nixosClaims;
   # port -> [ claimant ]

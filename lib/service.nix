@@ -1,9 +1,11 @@
 # The service helper every atnix NixOS module builds on. Needs only nixpkgs'
-# lib; import it from a module as
+# lib. A module normally goes through ./service-module.nix (the module
+# builder below); the other builders also work alone:
 #
 #   svc = import ../lib/service.nix { inherit lib; };
 #
-# and add `imports = [ svc.portsModule ];` so the port registry exists.
+# and then the module adds `imports = [ svc.portsModule ];` so the port
+# registry exists.
 #
 # Option builders (each returns options to merge into `options.services.<x>`):
 #   packageOption pkgs attr            `package`, from this repository's set
@@ -29,9 +31,31 @@
 #   mkJetstreamOption { name }         `jetstream` URL or region shorthand
 #   extraArgsOption                    `extraArgs`
 #
+# Module builder, the usual way to write a service module (through
+# ./service-module.nix, which supplies the arguments):
+#   import ../lib/service-module.nix (
+#     { cfg, lib, svc, ... }:        # also: opt, pkgs, config
+#     {
+#       path = [ "<app>" ];          # services.<app> (or [ "<family>" "<app>" ])
+#       name = "<app>";              # for descriptions
+#       description = "...";         # mkEnableOption text
+#       package = "<attr>";          # in this repository's package set
+#       port = 1234;                 # mkListenOptions default; null: declare your own
+#       metricsPort = null;          # mkMetricsOptions default, if the program has one
+#       environment = null;          # mkEnvironmentOption defaults, e.g. { RUST_LOG = "info"; }
+#       environmentFiles = false;    # mkEnvironmentFilesOption
+#       nginx = true;                # mkNginxOption
+#       options = { };               # the program's own options
+#       service = { unit = ...; exec = [ ... ]; };   # mkService arguments
+#       extraConfig = { };           # more config, merged under `enable`
+#     }
+#   )
+# It declares enable, package, the options above and extraArgs, imports the
+# port registry, and sets `config = mkIf cfg.enable (mkService ...)`.
+#
 # Config builder, used as `config = mkIf cfg.enable (svc.mkService { ... })`:
 #   mkService {
-#     config, cfg, opt, utils,   # opt: the option path as a string
+#     cfg, opt, utils,           # opt: the option path as a string
 #     unit,                      # systemd unit name (also the state dir and
 #                                # static user name)
 #     description,
@@ -122,9 +146,9 @@ rec {
         default = "127.0.0.1";
         example = "::";
         description = ''
-          Address ${name} listens on. Loopback by default: put it behind the
-          nginx virtual host (`nginx.enable`) or set `openFirewall` and a
-          public address.
+          Address ${name} listens on. Loopback by default: put it behind a
+          reverse proxy (the `nginx` options, where the module has them) or
+          set a public address and `openFirewall`.
         '';
       };
       port = mkOption {
@@ -276,7 +300,12 @@ rec {
               type = types.nullOr types.str;
               default = null;
               example = "example.com";
-              description = "Use the certificate of this existing `security.acme.certs` entry (e.g. a wildcard from DNS-01).";
+              description = ''
+                Use the certificate of this existing `security.acme.certs` entry
+                (e.g. a wildcard from DNS-01); it must be defined. nginx must be
+                able to read it: set that entry's `group` to
+                `config.services.nginx.group`.
+              '';
             };
             sslCertificate = mkOption {
               type = types.nullOr externalPath;
@@ -340,12 +369,20 @@ rec {
     }:
     let
       n = cfg.nginx;
-      tls = n.enableACME || n.useACMEHost != null || n.sslCertificate != null;
+      # One certificate source, in this order: a wrong combination still
+      # yields a vhost nginx accepts, and the assertions above say what to
+      # fix. (Whether a useACMEHost entry exists cannot be asked here:
+      # nginx derives security.acme.certs from the vhosts, so that would be a
+      # cycle. A missing entry fails in nginx's module.)
+      acmeHost = if n.enableACME then null else n.useACMEHost;
+      ownCert = !n.enableACME && acmeHost == null && n.sslCertificate != null && n.sslCertificateKey != null;
+      tls = n.enableACME || acmeHost != null || ownCert;
     in
     lib.mkIf n.enable {
       services.nginx.enable = true;
       services.nginx.virtualHosts.${n.hostName} = {
-        inherit (n) enableACME useACMEHost;
+        inherit (n) enableACME;
+        useACMEHost = acmeHost;
         forceSSL = tls && n.forceSSL;
         addSSL = tls && !n.forceSSL;
         locations."/" = {
@@ -355,7 +392,7 @@ rec {
         };
       }
       # Real nginx declares these without a default: set them only when given.
-      // lib.optionalAttrs (n.sslCertificate != null) {
+      // lib.optionalAttrs ownCert {
         inherit (n) sslCertificate sslCertificateKey;
       };
       networking.firewall.allowedTCPPorts = lib.optionals n.openFirewall (
@@ -363,9 +400,78 @@ rec {
       );
     };
 
-  mkService =
+  mkServiceModule =
     {
       config,
+      pkgs,
+      utils,
+      ...
+    }:
+    {
+      path,
+      name,
+      description,
+      package,
+      port ? null,
+      metricsPort ? null,
+      environment ? null,
+      environmentFiles ? false,
+      nginx ? true,
+      options ? { },
+      service,
+      extraConfig ? { },
+    }:
+    let
+      fullPath = [ "services" ] ++ path;
+      cfg = lib.getAttrFromPath fullPath config;
+    in
+    {
+      imports = [ ./ports.nix ];
+
+      options = lib.setAttrByPath fullPath (
+        {
+          enable = lib.mkEnableOption description;
+          package = packageOption pkgs package;
+        }
+        // lib.optionalAttrs (port != null) (mkListenOptions { inherit name port; })
+        // lib.optionalAttrs (metricsPort != null) {
+          metrics = mkMetricsOptions {
+            inherit name;
+            port = metricsPort;
+          };
+        }
+        // lib.optionalAttrs (environment != null) {
+          environment = mkEnvironmentOption {
+            inherit name;
+            defaults = environment;
+          };
+        }
+        // lib.optionalAttrs environmentFiles {
+          environmentFiles = mkEnvironmentFilesOption { inherit name; };
+        }
+        // lib.optionalAttrs nginx { nginx = mkNginxOption { inherit name; }; }
+        // {
+          extraArgs = extraArgsOption;
+        }
+        // options
+      );
+
+      config = lib.mkIf cfg.enable (
+        lib.mkMerge [
+          (mkService (
+            {
+              inherit cfg utils;
+              opt = lib.concatStringsSep "." fullPath;
+            }
+            // service
+          ))
+          extraConfig
+        ]
+      );
+    };
+
+  mkService =
+    {
       cfg,
       opt,
       utils,

@@ -64,9 +64,16 @@ let
         echo "$source_json: already at $rev"
         exit 0
       fi
-      checkout_flag=()
-      if [ "$fetcher" = git ]; then checkout_flag=(--checkout); fi
-      atnix prefetch "$url" --rev "$rev" "''${checkout_flag[@]}" --write "$source_json"
+      # fetchgit hashes a checkout (with submodules if the pin asks for them);
+      # the GitHub and tangled fetchers hash the archive.
+      checkout_flags=()
+      if [ "$fetcher" = git ]; then
+        checkout_flags=(--checkout)
+        if [ "$(jq -r '.fetchSubmodules // false' "$source_json")" = true ]; then
+          checkout_flags+=(--submodules)
+        fi
+      fi
+      atnix prefetch "$url" --rev "$rev" "''${checkout_flags[@]}" --write "$source_json"
       if [ -n "$lock_copy$vendor" ]; then
         src=$(mktemp -d)
         trap 'rm -rf "$src"' EXIT

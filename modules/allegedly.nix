@@ -15,122 +15,98 @@
 #
 # Not exposed: allegedly's built-in ACME (`--acme-domain` …) forces :80/:443
 # and CAP_NET_BIND_SERVICE; use the nginx virtual host for TLS.
-{
-  config,
-  lib,
-  pkgs,
-  utils,
-  ...
-}:
-let
-  cfg = config.services.allegedly;
-  opt = "services.allegedly";
-  inherit (lib)
-    mkIf
-    mkOption
-    mkEnableOption
-    types
-    optionals
-    ;
-  svc = import ../lib/service.nix { inherit lib; };
+import ../lib/service-module.nix (
+  {
+    cfg,
+    opt,
+    lib,
+    svc,
+    ...
+  }:
+  let
+    inherit (lib) mkOption types optionals;
 
-  args = [
-    (lib.getExe cfg.package)
-    cfg.mode
-    "--upstream"
-    cfg.upstream
-    "--upstream-throttle-ms"
-    (toString cfg.upstreamThrottleMs)
-    "--wrap"
-    (toString cfg.wrap)
-    "--bind"
-    (svc.socketAddr cfg.listenAddress cfg.port)
-  ]
-  ++ optionals (cfg.wrapPgCert != null) [
-    "--wrap-pg-cert"
-    { credential = "wrap-pg-cert"; }
-  ]
-  ++ optionals cfg.experimentalWriteUpstream [ "--experimental-write-upstream" ]
-  ++ cfg.extraArgs;
-  # A credential is a path only known at start: leave it to the shell.
-  shellArg =
-    a: if a ? credential then "\"$CREDENTIALS_DIRECTORY/${a.credential}\"" else lib.escapeShellArg a;
-in
-{
-  imports = [ svc.portsModule ];
-
-  options.services.allegedly = {
-    enable = mkEnableOption "allegedly, microcosm's PLC mirror";
-    package = svc.packageOption pkgs "allegedly";
-    mode = mkOption {
-      type = types.enum [
-        "mirror"
-        "wrap"
-      ];
-      default = "mirror";
-      description = ''
-        `mirror` serves the wrapped PLC server and syncs its Postgres from
-        `upstream` (needs `wrapPgFile`); `wrap` only serves it, read-only.
-      '';
-    };
-  }
-  # Upstream's default port, 8000.
-  // svc.mkListenOptions {
+    argv = [
+      (lib.getExe cfg.package)
+      cfg.mode
+      "--upstream"
+      cfg.upstream
+      "--upstream-throttle-ms"
+      (toString cfg.upstreamThrottleMs)
+      "--wrap"
+      (toString cfg.wrap)
+      "--bind"
+      (svc.socketAddr cfg.listenAddress cfg.port)
+    ]
+    ++ optionals (cfg.wrapPgCert != null) [
+      "--wrap-pg-cert"
+      { credential = "wrap-pg-cert"; }
+    ]
+    ++ optionals cfg.experimentalWriteUpstream [ "--experimental-write-upstream" ]
+    ++ cfg.extraArgs;
+    # A credential is a path only known at start: leave it to the shell.
+    shellArg =
+      a: if a ? credential then "\"$CREDENTIALS_DIRECTORY/${a.credential}\"" else lib.escapeShellArg a;
+  in
+  {
+    path = [ "allegedly" ];
     name = "allegedly";
+    description = "allegedly, microcosm's PLC mirror";
+    package = "allegedly";
+    # Upstream's default port, 8000.
     port = 8000;
-  }
-  // {
-    upstream = mkOption {
-      type = types.str;
-      default = "https://plc.directory";
-      description = "Upstream PLC server to sync from (`--upstream`, upstream default).";
-    };
-    upstreamThrottleMs = mkOption {
-      type = types.ints.unsigned;
-      default = 600;
-      description = "Minimum interval between upstream requests in ms (`--upstream-throttle-ms`; plc.directory allows 500 requests per 5 min).";
-    };
-    wrap = mkOption {
-      type = types.nullOr types.str;
-      default = null;
-      example = "http://127.0.0.1:2582";
-      description = "URL of the reference did-method-plc server allegedly wraps (`--wrap`). Required.";
-    };
-    wrapPgFile = svc.mkSecretOption {
-      example = "/run/secrets/allegedly-pg-url";
-      description = ''
-        File holding the URL of the wrapped server's Postgres, with write
-        access (`--wrap-pg` / ALLEGEDLY_WRAP_PG), e.g.
-        `postgresql://plc:PASSWORD@127.0.0.1/plc`. Required in `mirror`
-        mode.
-      '';
-    };
-    wrapPgCert = svc.mkSecretOption {
-      example = "/etc/ssl/plc-pg-ca.pem";
-      description = "CA certificate for the Postgres TLS connection (`--wrap-pg-cert`).";
-    };
-    experimentalWriteUpstream = mkOption {
-      type = types.bool;
-      default = false;
-      description = "Forward PLC operations posted to the mirror on to `upstream` (`--experimental-write-upstream`).";
-    };
     # allegedly logs through env_logger.
-    environment = svc.mkEnvironmentOption {
-      name = "allegedly";
-      defaults.RUST_LOG = "info";
-    };
-    nginx = svc.mkNginxOption { name = "allegedly"; };
-    extraArgs = svc.extraArgsOption;
-  };
+    environment.RUST_LOG = "info";
 
-  config = mkIf cfg.enable (
-    svc.mkService {
-      inherit
-        config
-        cfg
-        opt
-        utils
-        ;
+    options = {
+      mode = mkOption {
+        type = types.enum [
+          "mirror"
+          "wrap"
+        ];
+        default = "mirror";
+        description = ''
+          `mirror` serves the wrapped PLC server and syncs its Postgres from
+          `upstream` (needs `wrapPgFile`); `wrap` only serves it, read-only.
+        '';
+      };
+      upstream = mkOption {
+        type = types.str;
+        default = "https://plc.directory";
+        description = "Upstream PLC server to sync from (`--upstream`, upstream default).";
+      };
+      upstreamThrottleMs = mkOption {
+        type = types.ints.unsigned;
+        default = 600;
+        description = "Minimum interval between upstream requests in ms (`--upstream-throttle-ms`; plc.directory allows 500 requests per 5 min).";
+      };
+      wrap = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "http://127.0.0.1:2582";
+        description = "URL of the reference did-method-plc server allegedly wraps (`--wrap`). Required.";
+      };
+      wrapPgFile = svc.mkSecretOption {
+        example = "/run/secrets/allegedly-pg-url";
+        description = ''
+          File holding the URL of the wrapped server's Postgres, with write
+          access (`--wrap-pg` / ALLEGEDLY_WRAP_PG), e.g.
+          `postgresql://plc:PASSWORD@127.0.0.1/plc`. Required in `mirror`
+          mode.
+        '';
+      };
+      wrapPgCert = svc.mkSecretOption {
+        example = "/etc/ssl/plc-pg-ca.pem";
+        description = "CA certificate for the Postgres TLS connection (`--wrap-pg-cert`).";
+      };
+      experimentalWriteUpstream = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Forward PLC operations posted to the mirror on to `upstream` (`--experimental-write-upstream`).";
+      };
+    };
+
+    service = {
       unit = "allegedly";
       description = "allegedly, microcosm's PLC mirror";
       assertions = [
@@ -154,7 +130,7 @@ in
           ALLEGEDLY_WRAP_PG="$(< "$CREDENTIALS_DIRECTORY/wrap-pg")"
           export ALLEGEDLY_WRAP_PG
         ''
-        + "exec ${lib.concatMapStringsSep " " shellArg args}\n";
-    }
-  );
-}
+        + "exec ${lib.concatMapStringsSep " " shellArg argv}\n";
+    };
+  }
+)

@@ -536,7 +536,6 @@ in
     lib.mkMerge [
       (svc.mkService {
         inherit
-          config
           cfg
           opt
           utils

@@ -1,98 +1,81 @@
 # constellation: global AT Protocol backlink index.
 # Flags from constellation/src/bin/main.rs at the pin in
-# pkgs/microcosm/source.json (fixture: tests/fixtures/help/constellation.txt).
+# pkgs/microcosm/source.json (fixture: tests/fixtures/help/microcosm-constellation.txt).
 # constellation reads no environment variables.
-{
-  config,
-  lib,
-  pkgs,
-  utils,
-  ...
-}:
-let
-  cfg = config.services.microcosm.constellation;
-  opt = "services.microcosm.constellation";
-  inherit (lib)
-    mkIf
-    mkOption
-    mkEnableOption
-    types
-    optionals
-    ;
-  svc = import ../../lib/service.nix { inherit lib; };
-  stateDir = "/var/lib/microcosm-constellation";
-in
-{
-  imports = [ svc.portsModule ];
-
-  options.services.microcosm.constellation = {
-    enable = mkEnableOption "constellation, the microcosm global backlink index";
-    package = svc.packageOption pkgs "microcosm-constellation";
-  }
-  # Upstream's default port, 6789.
-  // svc.mkListenOptions {
+import ../../lib/service-module.nix (
+  {
+    cfg,
+    opt,
+    lib,
+    svc,
+    ...
+  }:
+  let
+    inherit (lib)
+      mkOption
+      mkEnableOption
+      types
+      optionals
+      ;
+    stateDir = "/var/lib/microcosm-constellation";
+  in
+  {
+    path = [
+      "microcosm"
+      "constellation"
+    ];
     name = "constellation";
+    description = "constellation, the microcosm global backlink index";
+    package = "microcosm-constellation";
+    # Upstream's defaults, 6789 and 8765 (the other microcosm services move
+    # their metrics to 8766-8768; upstream uses 8765 for all of them).
     port = 6789;
-  }
-  // {
-    jetstream = svc.mkJetstreamOption { name = "constellation"; };
-    backend = mkOption {
-      type = types.enum [
-        "memory"
-        "rocks"
-      ];
-      default = "rocks";
-      description = ''
-        Storage backend (`--backend`). Upstream defaults to `memory`, which
-        loses the index on every restart; the module defaults to RocksDB
-        under the state directory.
-      '';
-    };
-    dataDir = mkOption {
-      type = types.str;
-      default = "${stateDir}/db";
-      readOnly = true;
-      description = "RocksDB directory (`--data`), inside the unit's StateDirectory.";
-    };
-    didWebDomain = mkOption {
-      type = types.nullOr types.str;
-      default = null;
-      example = "constellation.example.com";
-      description = "Serve a did:web document for this domain at /.well-known/did.json (`--did-web-domain`).";
-    };
-    backup = {
-      enable = mkEnableOption "RocksDB backups into `${stateDir}/backups` (`--backup`)";
-      interval = mkOption {
-        type = types.nullOr types.ints.positive;
-        default = null;
-        example = 24;
-        description = "Take a backup every this many hours (`--backup-interval`). Null takes one backup at start only.";
-      };
-      maxOld = mkOption {
-        type = types.nullOr types.ints.positive;
-        default = null;
-        example = 7;
-        description = "Keep at most this many backups (`--max-old-backups`); needs `backup.interval`.";
-      };
-    };
-    # Upstream's 8765 stays with constellation; the other microcosm services
-    # move to 8766-8768 (upstream uses 8765 for all of them).
-    metrics = svc.mkMetricsOptions {
-      name = "constellation";
-      port = 8765;
-    };
-    nginx = svc.mkNginxOption { name = "constellation"; };
-    extraArgs = svc.extraArgsOption;
-  };
+    metricsPort = 8765;
 
-  config = mkIf cfg.enable (
-    svc.mkService {
-      inherit
-        config
-        cfg
-        opt
-        utils
-        ;
+    options = {
+      jetstream = svc.mkJetstreamOption { name = "constellation"; };
+      backend = mkOption {
+        type = types.enum [
+          "memory"
+          "rocks"
+        ];
+        default = "rocks";
+        description = ''
+          Storage backend (`--backend`). Upstream defaults to `memory`, which
+          loses the index on every restart; the module defaults to RocksDB
+          under the state directory.
+        '';
+      };
+      dataDir = mkOption {
+        type = types.str;
+        default = "${stateDir}/db";
+        readOnly = true;
+        description = "RocksDB directory (`--data`), inside the unit's StateDirectory.";
+      };
+      didWebDomain = mkOption {
+        type = types.nullOr types.str;
+        default = null;
+        example = "constellation.example.com";
+        description = "Serve a did:web document for this domain at /.well-known/did.json (`--did-web-domain`).";
+      };
+      backup = {
+        enable = mkEnableOption "RocksDB backups into `${stateDir}/backups` (`--backup`)";
+        interval = mkOption {
+          type = types.nullOr types.ints.positive;
+          default = null;
+          example = 24;
+          description = "Take a backup every this many hours (`--backup-interval`). Null takes one backup at start only.";
+        };
+        maxOld = mkOption {
+          type = types.nullOr types.ints.positive;
+          default = null;
+          example = 7;
+          description = "Keep at most this many backups (`--max-old-backups`); needs `backup.interval`.";
+        };
+      };
+    };
+
+    service = {
       unit = "microcosm-constellation";
       description = "constellation, microcosm's global backlink index";
       stateDirectory = true;
@@ -149,6 +132,6 @@ in
         # it anyway.
         Restart = "always";
       };
-    }
-  );
-}
+    };
+  }
+)

@@ -1,67 +1,43 @@
 # spacedust: every link (at-uri, DID, URL) in the firehose, over a websocket.
 # Flags from spacedust/src/main.rs at the pin in pkgs/microcosm/source.json
-# (fixture: tests/fixtures/help/spacedust.txt). Every flag also has a
+# (fixture: tests/fixtures/help/microcosm-spacedust.txt). Every flag also has a
 # SPACEDUST_* environment variable; the module passes flags and leaves
 # `environment` for RUST_LOG (env_logger) and the like.
 # spacedust keeps no state: a 21 s in-memory delay queue only.
-{
-  config,
-  lib,
-  pkgs,
-  utils,
-  ...
-}:
-let
-  cfg = config.services.microcosm.spacedust;
-  opt = "services.microcosm.spacedust";
-  inherit (lib)
-    mkIf
-    mkOption
-    mkEnableOption
-    types
-    optionals
-    ;
-  svc = import ../../lib/service.nix { inherit lib; };
-in
-{
-  imports = [ svc.portsModule ];
-
-  options.services.microcosm.spacedust = {
-    enable = mkEnableOption "spacedust, the microcosm link firehose";
-    package = svc.packageOption pkgs "microcosm-spacedust";
-  }
-  # Upstream's default port, 8080 (slingshot's 8080 moves to 8081).
-  // svc.mkListenOptions {
+import ../../lib/service-module.nix (
+  {
+    cfg,
+    lib,
+    svc,
+    ...
+  }:
+  let
+    inherit (lib) mkOption types optionals;
+  in
+  {
+    path = [
+      "microcosm"
+      "spacedust"
+    ];
     name = "spacedust";
+    description = "spacedust, the microcosm link firehose";
+    package = "microcosm-spacedust";
+    # Upstream's default port, 8080 (slingshot's 8080 moves to 8081); upstream's
+    # metrics port 8765 is constellation's here.
     port = 8080;
-  }
-  // {
-    jetstream = svc.mkJetstreamOption { name = "spacedust"; };
-    jetstreamNoZstd = mkOption {
-      type = types.bool;
-      default = false;
-      description = "Ask jetstream for uncompressed events (`--jetstream-no-zstd`): less CPU, more bandwidth.";
-    };
-    environment = svc.mkEnvironmentOption {
-      name = "spacedust";
-      defaults.RUST_LOG = "info";
-    };
-    metrics = svc.mkMetricsOptions {
-      name = "spacedust";
-      port = 8766;
-    };
-    nginx = svc.mkNginxOption { name = "spacedust"; };
-    extraArgs = svc.extraArgsOption;
-  };
+    metricsPort = 8766;
+    environment.RUST_LOG = "info";
 
-  config = mkIf cfg.enable (
-    svc.mkService {
-      inherit
-        config
-        cfg
-        opt
-        utils
-        ;
+    options = {
+      jetstream = svc.mkJetstreamOption { name = "spacedust"; };
+      jetstreamNoZstd = mkOption {
+        type = types.bool;
+        default = false;
+        description = "Ask jetstream for uncompressed events (`--jetstream-no-zstd`): less CPU, more bandwidth.";
+      };
+    };
+
+    service = {
       unit = "microcosm-spacedust";
       description = "spacedust, microcosm's link firehose";
       # /subscribe is a websocket.
@@ -80,6 +56,6 @@ in
         (svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port)
       ]
       ++ cfg.extraArgs;
-    }
-  );
-}
+    };
+  }
+)

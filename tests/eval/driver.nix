@@ -8,6 +8,9 @@
 #   case      evaluate one case: failed assertions, warnings and, when no assertion
 #             fails, the enabled systemd services, sockets and timers as plain data
 #             (rendered to unit files by atnix-eval), users, groups and tmpfiles.
+#   stub-options  every option the stubs declare (name, type description,
+#             rendered default), for the conformance check against nixos-facts/
+#   flake     flake.nix's outputs with the stub pkgs as its nixpkgs input
 #   nur-list  the derivations default.nix exports, found as nix-env finds them
 #   nur       one of them (--argstr case ATTR): its drvPath, outPaths and meta,
 #             forced with the stub pkgs at nixpkgs' default config (allowBroken =
@@ -100,7 +103,13 @@ let
       else
         { }
     ) set;
-  nurDerivations = nixEnvDerivations "" (import rootPath { pkgs = nurPkgs; });
+  nurExports = import rootPath { pkgs = nurPkgs; };
+  # What nix-env lists, plus the packages default.nix keeps out of its reach
+  # because they fetch while evaluating (`unrestricted`): those must still
+  # give their drvPath and meta where evaluation may fetch.
+  nurDerivations =
+    nixEnvDerivations "" nurExports
+    // lib.mapAttrs' (n: lib.nameValuePair "unrestricted.${n}") (nurExports.unrestricted or { });
 
   # VM tests: name -> path, and one evaluated as the runNixOSTest stub does.
   vmTests = import (rootPath + "/tests/nixos");
@@ -321,6 +330,39 @@ else if mode == "stub-options" then
     default = if o ? default then o.default.text or (builtins.toJSON o.default) else null;
   }) (lib.filter (o: o.visible or true && !(o.internal or false)) (lib.optionAttrSetToDocList evaluated.options))
   ++ lib.attrValues formats
+else if mode == "flake" then
+  # flake.nix's outputs with the stub pkgs as its nixpkgs input (a fake
+  # source path): every package, check and dev shell gives its drvPath, every
+  # module and template is a path, and the dev shell points NIXPKGS_LIB at the
+  # input's own lib.
+  let
+    nixpkgsInput = {
+      inherit lib;
+      outPath = pkgs.__atnix.storePath "flake-input-nixpkgs" "source";
+      legacyPackages = lib.genAttrs [ "x86_64-linux" "aarch64-linux" ] (_: nurPkgs);
+    };
+    flake = import (rootPath + "/flake.nix");
+    outputs = flake.outputs {
+      self = outputs // {
+        outPath = rootPath;
+      };
+      nixpkgs = nixpkgsInput;
+    };
+    drvPaths = lib.mapAttrs (_: lib.mapAttrs (_: d: d.drvPath));
+  in
+  {
+    inputs = lib.attrNames flake.inputs;
+    packages = drvPaths outputs.packages;
+    checks = drvPaths outputs.checks;
+    devShells = drvPaths outputs.devShells;
+    devShellNixpkgsLib = lib.mapAttrs (_: s: s.default.NIXPKGS_LIB) outputs.devShells;
+    expectedNixpkgsLib = "${nixpkgsInput}/lib";
+    nixosModules = lib.mapAttrs (_: m: if lib.isPath m then toString m else "module") outputs.nixosModules;
+    templates = lib.mapAttrs (_: t: toString t.path) outputs.templates;
+    formatter = drvPaths { inherit (outputs) formatter; };
+    lib = lib.attrNames outputs.lib;
+    overlays = lib.attrNames outputs.overlays;
+  }
 else if mode == "nur-list" then
   lib.attrNames nurDerivations
 else if mode == "nur" then

@@ -8,6 +8,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::manifest::{GroupDef, Manifest, RenderedCase, RenderedUnit, UserDef};
 use crate::render::{self, RenderError, UnitDef};
 
 /// Where the driver, stubs and cases live, relative to the repository root.
@@ -91,9 +92,9 @@ pub struct CaseOutput {
 pub struct CaseResult {
     pub units: BTreeMap<String, UnitDef>,
     #[serde(default)]
-    pub users: BTreeMap<String, Value>,
+    pub users: BTreeMap<String, UserDef>,
     #[serde(default)]
-    pub groups: BTreeMap<String, Value>,
+    pub groups: BTreeMap<String, GroupDef>,
     #[serde(default)]
     pub tmpfiles: Vec<String>,
     #[serde(default)]
@@ -143,49 +144,6 @@ impl Default for RunOptions {
             jobs: 2,
         }
     }
-}
-
-/// A rendered unit and where it came from.
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RenderedUnit {
-    pub unit: String,
-    pub module: String,
-    pub case: String,
-    pub fixture: bool,
-    pub kind: String,
-    #[serde(skip)]
-    pub text: String,
-    /// Absolute paths named by Exec* lines.
-    pub executables: Vec<String>,
-    /// Generated job scripts among them: path -> file contents.
-    pub scripts: BTreeMap<String, String>,
-    /// Every store path (`/nix/store/<hash>-<name>`) the unit text or its
-    /// job scripts mention, e.g. the binary a `script` runs.
-    pub store_paths: Vec<String>,
-}
-
-/// Everything `atnix render` writes: units plus per-case context for smoke tests.
-#[derive(Debug, Clone, Serialize)]
-pub struct Rendered {
-    pub units: Vec<RenderedUnit>,
-    pub cases: Vec<RenderedCase>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RenderedCase {
-    pub module: String,
-    pub case: String,
-    pub fixture: bool,
-    pub units: Vec<String>,
-    pub smoke: Option<Value>,
-    pub users: BTreeMap<String, Value>,
-    pub groups: BTreeMap<String, Value>,
-    pub tmpfiles: Vec<String>,
-    pub tmpfiles_settings: Value,
-    pub firewall: Value,
-    pub warnings: Vec<String>,
 }
 
 /// The evaluation harness for one checkout.
@@ -459,7 +417,7 @@ impl Harness {
     /// Evaluates the case the module's smoke spec names (`minimal` unless it
     /// names another, e.g. one pointing the service at local stand-ins) of
     /// every module (and fixtures if asked) and renders its units.
-    pub fn render(&self, opts: &RunOptions) -> Result<Rendered, Error> {
+    pub fn render(&self, opts: &RunOptions) -> Result<Manifest, Error> {
         let names = self.module_names()?;
         let mut jobs = Vec::new();
         for (file, is_fixture) in self.case_files(opts.fixtures)? {
@@ -482,10 +440,7 @@ impl Harness {
             let out = self.eval_case(&file, &case);
             (module, is_fixture, smoke, out)
         });
-        let mut rendered = Rendered {
-            units: vec![],
-            cases: vec![],
-        };
+        let mut rendered = Manifest::default();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
         for (module, fixture, smoke, out) in results {
             let case = smoke_case(smoke.as_ref());
@@ -599,14 +554,27 @@ impl Harness {
 
     fn nix_env_query(&self, names: &[String]) -> Result<Outcome, Error> {
         let nix_env = std::env::var("ATNIX_NIX_ENV").unwrap_or_else(|_| "nix-env".into());
-        let pkgs = r#"let e = builtins.getEnv; in import (/. + e "ATNIX_ROOT" + "/tests/eval/pkgs.nix") { lib = import (/. + e "ATNIX_NIXPKGS_LIB"); root = /. + e "ATNIX_ROOT"; }"#;
+        // Restricted evaluation hides the environment (getEnv gives ""), so
+        // the paths are written into the expression.
+        let pkgs = format!(
+            "import (/. + {root} + \"/tests/eval/pkgs.nix\") {{ lib = import (/. + {lib}); root = /. + {root}; fetchGitAtEvaluation = true; }}",
+            root = nix_string(&self.root),
+            lib = nix_string(&self.nixpkgs_lib),
+        );
         let mut cmd = Command::new(&nix_env);
         cmd.arg("-f")
             .arg(self.root.join("default.nix"))
-            .args(["--arg", "pkgs", pkgs])
+            .args(["--arg", "pkgs", &pkgs])
             .args(["-qa", "*", "--meta", "--xml", "--drv-path"])
-            .env("ATNIX_ROOT", &self.root)
-            .env("ATNIX_NIXPKGS_LIB", &self.nixpkgs_lib);
+            // NUR's own options (ci/nur/eval.py): restricted evaluation, so
+            // a builtins.fetch* during evaluation fails as it does there.
+            .args(["--option", "restrict-eval", "true"])
+            .args(["--option", "allow-import-from-derivation", "true"])
+            .args(["--option", "allowed-uris", "https://static.rust-lang.org"])
+            .arg("-I")
+            .arg(&self.root)
+            .arg("-I")
+            .arg(&self.nixpkgs_lib);
         tracing::info!("$ {:?}", cmd);
         let out = cmd.output().map_err(|source| Error::Spawn {
             program: nix_env.clone(),
@@ -627,6 +595,8 @@ impl Harness {
         let missing: Vec<&str> = names
             .iter()
             .map(String::as_str)
+            // default.nix keeps these out of nix-env's reach on purpose.
+            .filter(|n| !n.starts_with("unrestricted."))
             .filter(|n| !listed.contains(n))
             .collect();
         Ok(if missing.is_empty() {
@@ -650,6 +620,69 @@ impl Harness {
                 ),
             }
         })
+    }
+
+    /// flake.nix's outputs evaluated with the stub pkgs as its nixpkgs input:
+    /// every package, check, dev shell and formatter gives its drvPath, and
+    /// the dev shell sets NIXPKGS_LIB to the input's own lib.
+    pub fn flake_check(&self) -> Result<Vec<CaseReport>, Error> {
+        let file = self.root.join("flake.nix");
+        let outcome = match self.driver(&[("mode", "flake")]) {
+            Err(Error::Eval { stderr }) => Outcome::Fail {
+                reason: format!("the flake's outputs do not evaluate: {stderr}"),
+            },
+            Err(e) => return Err(e),
+            Ok(v) => {
+                let mut problems = Vec::new();
+                let expected = v["expectedNixpkgsLib"].as_str().unwrap_or_default();
+                let shells = v["devShellNixpkgsLib"]
+                    .as_object()
+                    .cloned()
+                    .unwrap_or_default();
+                if shells.is_empty() {
+                    problems.push("no devShells".to_owned());
+                }
+                for (system, lib) in &shells {
+                    if lib.as_str() != Some(expected) {
+                        problems.push(format!(
+                            "devShells.{system}.default sets NIXPKGS_LIB to {lib}, not the nixpkgs input's lib ({expected})"
+                        ));
+                    }
+                }
+                let count = |k: &str| {
+                    v[k].as_object().map_or(0, |systems| {
+                        systems
+                            .values()
+                            .filter_map(|s| s.as_object())
+                            .map(|s| s.len())
+                            .sum::<usize>()
+                    })
+                };
+                if count("packages") == 0 {
+                    problems.push("no packages".to_owned());
+                }
+                if problems.is_empty() {
+                    Outcome::Pass {
+                        detail: format!(
+                            "{} package(s), {} check(s) and the dev shells evaluate; NIXPKGS_LIB is the input's lib",
+                            count("packages"),
+                            count("checks")
+                        ),
+                    }
+                } else {
+                    Outcome::Fail {
+                        reason: problems.join("\n"),
+                    }
+                }
+            }
+        };
+        Ok(vec![CaseReport {
+            module: "(flake)".into(),
+            case: "outputs".into(),
+            file: Some(file),
+            outcome,
+            warnings: vec![],
+        }])
     }
 
     /// Every VM test in tests/nixos/default.nix, as runNixOSTest evaluates it:
@@ -822,4 +855,11 @@ fn parallel<T: Send, R: Send>(jobs: usize, items: Vec<T>, f: impl Fn(T) -> R + S
         .into_iter()
         .map(|r| r.expect("every job ran"))
         .collect()
+}
+
+/// A path as a Nix string literal.
+fn nix_string(path: &Path) -> String {
+    serde_json::to_string(&path.to_string_lossy())
+        .expect("a string serialises")
+        .replace("${", "\\${")
 }

@@ -7,13 +7,17 @@
 //!   NixOS's systemd-lib.nix does.
 //! - [`conformance`]: the stub option declarations against the real NixOS
 //!   declarations recorded in tests/eval/nixos-facts/.
+//! - [`manifest`]: what `atnix render` writes beside the units and `atnix
+//!   harden` and `atnix smoke` read.
 //! - [`harden`]: `systemd-analyze verify` and `security --offline=true` on
 //!   rendered units.
 
 pub mod conformance;
 pub mod harden;
 pub mod harness;
+pub mod manifest;
 pub mod render;
 
 pub use harness::{CaseReport, Harness, Outcome, RunOptions};
+pub use manifest::{Manifest, ManifestError, RenderedCase, RenderedUnit};
 pub use render::{UnitDef, render_unit};

@@ -213,7 +213,8 @@ pub fn render_unit(unit: &str, def: &UnitDef) -> Result<String, RenderError> {
     }
 }
 
-const EXEC_DIRECTIVES: &[&str] = &[
+/// The `[Service]` directives whose value is a command line.
+pub const EXEC_DIRECTIVES: &[&str] = &[
     "ExecCondition",
     "ExecStartPre",
     "ExecStart",
@@ -249,10 +250,16 @@ pub fn executables(def: &UnitDef) -> Vec<String> {
     out
 }
 
-/// The absolute executable an Exec* command line runs: the first word after
-/// systemd's prefixes (`@`, `-`, `:`, `+`, `!`), unquoted when it is written
-/// in double quotes (as `utils.escapeSystemdExecArgs` writes it).
+/// The absolute executable an Exec* command line runs (see [`exec_program`]).
 pub fn exec_path(command: &str) -> Option<String> {
+    exec_program(command).filter(|w| w.starts_with('/'))
+}
+
+/// The program an Exec* command line runs: the first word after systemd's
+/// prefixes (`@`, `-`, `:`, `+`, `!`), unquoted when it is written in double
+/// quotes (as `utils.escapeSystemdExecArgs` writes it). The one place atnix
+/// reads a program out of a command line (render, harden and smoke).
+pub fn exec_program(command: &str) -> Option<String> {
     let command = command
         .trim_start()
         .trim_start_matches(['@', '-', ':', '+', '!']);
@@ -270,7 +277,7 @@ pub fn exec_path(command: &str) -> Option<String> {
     } else {
         command.split_whitespace().next()?.to_string()
     };
-    word.starts_with('/').then_some(word)
+    (!word.is_empty()).then_some(word)
 }
 
 /// Store paths (`/nix/store/` + 32 nix32 characters + `-name`) mentioned in

@@ -224,7 +224,7 @@ fn describe_package(
         package.source_file = Some(src);
     }
     let from_pin = match &package.source {
-        Some(Ok(pin)) => pin.version.clone(),
+        Some(Ok(pin)) => pin.version().map(str::to_owned),
         _ => None,
     };
     let parsed = reader.load(&target)?;

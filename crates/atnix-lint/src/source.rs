@@ -1,98 +1,22 @@
-//! `source.json`: the pin of one fetched source.
+//! `source.json`: the repository's rules for pins, on top of the typed
+//! shape in `atnix-pin` (fetcher, allowed and required fields).
 
-use serde_json::{Map, Value};
+use serde_json::Value;
+
+pub use atnix_pin::SourcePin;
 
 use crate::{Finding, Rule};
 
-/// Fetchers a source.json may name (`github` and `tangled` are fetched as
-/// archives; `git` as a checkout; `url` as a file or archive).
-pub const FETCHERS: &[&str] = &["github", "tangled", "git", "url"];
-
-const KEYS: &[&str] = &[
-    "fetcher",
-    "owner",
-    "repo",
-    "did",
-    "domain",
-    "url",
-    "rev",
+const HASH_KEYS: &[&str] = &[
     "hash",
-    "version",
-    "tag",
     "cargoHash",
-    "npmDepsHash",
     "vendorHash",
+    "npmDepsHash",
+    "pnpmDepsHash",
+    "pnpmCacheHash",
 ];
 
-const DEPENDENCY_HASH_KEYS: &[&str] = &["cargoHash", "npmDepsHash", "vendorHash"];
-
 const BRANCH_NAMES: &[&str] = &["main", "master", "HEAD", "trunk", "develop"];
-
-/// A valid source.json.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct SourcePin {
-    pub fetcher: String,
-    pub owner: Option<String>,
-    pub repo: Option<String>,
-    /// fetchFromTangled's repository DID (`did:...`).
-    pub did: Option<String>,
-    /// fetchFromTangled's host; `tangled.org` when absent.
-    pub domain: Option<String>,
-    pub url: Option<String>,
-    pub rev: Option<String>,
-    pub hash: String,
-    pub version: Option<String>,
-    pub tag: Option<String>,
-    pub cargo_hash: Option<String>,
-    pub npm_deps_hash: Option<String>,
-    pub vendor_hash: Option<String>,
-}
-
-impl SourcePin {
-    /// `github:owner/repo`, `tangled:did:plc:...`, `git:URL`, `url:URL`.
-    pub fn locator(&self) -> String {
-        let place = match (&self.did, &self.owner, &self.repo, &self.url) {
-            (Some(did), _, _, _) => did.clone(),
-            (None, Some(owner), Some(repo), _) => format!("{owner}/{repo}"),
-            (_, _, _, Some(url)) => url.clone(),
-            _ => String::new(),
-        };
-        format!("{}:{place}", self.fetcher)
-    }
-
-    /// The first dependency hash present, with its key.
-    pub fn dependency_hash(&self) -> Option<(&'static str, &str)> {
-        [
-            ("cargoHash", &self.cargo_hash),
-            ("npmDepsHash", &self.npm_deps_hash),
-            ("vendorHash", &self.vendor_hash),
-        ]
-        .into_iter()
-        .find_map(|(k, v)| v.as_deref().map(|v| (k, v)))
-    }
-
-    /// The git URL the source is fetched from (github, tangled, git).
-    pub fn git_url(&self) -> Option<String> {
-        let domain = self.domain.as_deref().unwrap_or("tangled.org");
-        match self.fetcher.as_str() {
-            "github" => Some(format!(
-                "https://github.com/{}/{}.git",
-                self.owner.as_deref()?,
-                self.repo.as_deref()?
-            )),
-            "tangled" => match &self.did {
-                Some(did) => Some(format!("https://{domain}/{did}")),
-                None => Some(format!(
-                    "https://{domain}/{}/{}",
-                    self.owner.as_deref()?,
-                    self.repo.as_deref()?
-                )),
-            },
-            "git" => self.url.clone(),
-            _ => None,
-        }
-    }
-}
 
 /// One problem with a source.json, at a key (or the whole file).
 struct Problem {
@@ -106,14 +30,6 @@ impl Problem {
     fn at(key: &str, rule: Rule, message: String) -> Self {
         Problem {
             key: Some(key.to_owned()),
-            line: None,
-            rule,
-            message,
-        }
-    }
-    fn file(rule: Rule, message: String) -> Self {
-        Problem {
-            key: None,
             line: None,
             rule,
             message,
@@ -178,175 +94,60 @@ fn check_rev(rev: &str) -> Option<Problem> {
 
 fn validate(text: &str) -> (Option<SourcePin>, Vec<Problem>) {
     let mut problems = Vec::new();
-    let value: Value = match serde_json::from_str(text) {
-        Ok(v) => v,
-        Err(e) => {
+    let shape = atnix_pin::parse(text.as_bytes());
+    if let Err(found) = &shape {
+        for p in found {
+            let rule = match p.missing.as_deref() {
+                Some("rev") => Rule::PinRev,
+                Some("hash") => Rule::PinHash,
+                _ => Rule::SourceJson,
+            };
             problems.push(Problem {
-                key: None,
-                line: Some(e.line().max(1)),
-                rule: Rule::SourceJson,
-                message: format!("not valid JSON ({e}); fix the syntax"),
+                key: p.field.clone(),
+                line: p.line,
+                rule,
+                message: match p.missing.as_deref() {
+                    Some("rev") => format!("{}; pin the full 40-hex commit", p.message),
+                    Some("hash") => {
+                        format!("{}; compute it with `atnix prefetch --write`", p.message)
+                    }
+                    _ => p.message.clone(),
+                },
             });
-            return (None, problems);
-        }
-    };
-    let Value::Object(map) = value else {
-        problems.push(Problem::file(
-            Rule::SourceJson,
-            "must be a JSON object with fetcher, locator, rev and hash".to_owned(),
-        ));
-        return (None, problems);
-    };
-
-    let mut strings = Map::new();
-    for (key, v) in &map {
-        if !KEYS.contains(&key.as_str()) {
-            problems.push(Problem::at(
-                key,
-                Rule::SourceJson,
-                format!("unknown key `{key}`; allowed keys: {}", KEYS.join(", ")),
-            ));
-            continue;
-        }
-        match v {
-            Value::String(s) if !s.is_empty() => {
-                strings.insert(key.clone(), v.clone());
-                let _ = s;
-            }
-            _ => problems.push(Problem::at(
-                key,
-                Rule::SourceJson,
-                format!("`{key}` must be a non-empty string"),
-            )),
         }
     }
-    let get = |k: &str| strings.get(k).and_then(Value::as_str).map(str::to_owned);
-    let present = |k: &str| map.contains_key(k);
 
-    let fetcher = get("fetcher");
-    match fetcher.as_deref() {
-        None if !present("fetcher") => problems.push(Problem::file(
-            Rule::SourceJson,
-            format!("missing `fetcher`; one of {}", FETCHERS.join(", ")),
-        )),
-        None => {}
-        Some(f) if !FETCHERS.contains(&f) => problems.push(Problem::at(
-            "fetcher",
-            Rule::SourceJson,
-            format!("unknown fetcher `{f}`; one of {}", FETCHERS.join(", ")),
-        )),
-        Some(_) => {}
-    }
-
-    // Locator keys each fetcher takes.
-    if let Some(f) = fetcher.as_deref().filter(|f| FETCHERS.contains(f)) {
-        let allowed: &[&str] = match f {
-            "github" => &["owner", "repo"],
-            "tangled" => &["owner", "repo", "did", "domain"],
-            _ => &["url"],
-        };
-        for key in ["owner", "repo", "did", "domain", "url"] {
-            if present(key) && !allowed.contains(&key) {
+    // The rules below look at the values as written, so a file with a bad
+    // shape still gets every other finding.
+    if let Ok(Value::Object(map)) = serde_json::from_str::<Value>(text) {
+        for (key, v) in &map {
+            if matches!(v, Value::String(s) if s.is_empty()) {
                 problems.push(Problem::at(
                     key,
                     Rule::SourceJson,
-                    format!("`{key}` does not apply to the {f} fetcher"),
+                    format!("`{key}` must not be empty"),
                 ));
             }
         }
-        let missing = |k: &str| !present(k);
-        match f {
-            "github" => {
-                for k in ["owner", "repo"] {
-                    if missing(k) {
-                        problems.push(Problem::file(
-                            Rule::SourceJson,
-                            format!("missing `{k}` (the github fetcher needs owner and repo)"),
-                        ));
-                    }
-                }
-            }
-            "tangled" => {
-                if let Some(did) = get("did") {
-                    if !did.starts_with("did:") {
-                        problems.push(Problem::at(
-                            "did",
-                            Rule::SourceJson,
-                            format!(
-                                "`did` `{did}` must start with `did:` (fetchFromTangled asserts it)"
-                            ),
-                        ));
-                    }
-                    if present("owner") || present("repo") {
-                        problems.push(Problem::at(
-                            "did",
-                            Rule::SourceJson,
-                            "give either `did` or `owner` and `repo`, not both".to_owned(),
-                        ));
-                    }
-                } else if missing("did") && (missing("owner") || missing("repo")) {
-                    problems.push(Problem::file(
-                        Rule::SourceJson,
-                        "missing locator: the tangled fetcher needs `did` (nixpkgs fetchFromTangled) or `owner` and `repo`".to_owned(),
-                    ));
-                }
-            }
-            _ => {
-                if missing("url") {
-                    problems.push(Problem::file(
-                        Rule::SourceJson,
-                        format!("missing `url` (the {f} fetcher needs it)"),
-                    ));
-                }
-            }
-        }
-        if f != "url" && missing("rev") {
-            problems.push(Problem::file(
-                Rule::PinRev,
-                "missing `rev`; pin the full 40-hex commit".to_owned(),
-            ));
-        }
-    }
-
-    if let Some(rev) = get("rev")
-        && let Some(p) = check_rev(&rev)
-    {
-        problems.push(p);
-    }
-
-    if !present("hash") {
-        problems.push(Problem::file(
-            Rule::PinHash,
-            "missing `hash`; compute it with `atnix prefetch --write`".to_owned(),
-        ));
-    }
-    for key in std::iter::once("hash").chain(DEPENDENCY_HASH_KEYS.iter().copied()) {
-        if let Some(v) = get(key)
-            && let Some(p) = check_sri(key, &v)
+        let get = |k: &str| map.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
+        if let Some(rev) = get("rev")
+            && let Some(p) = check_rev(rev)
         {
             problems.push(p);
         }
+        for key in HASH_KEYS {
+            if let Some(v) = get(key)
+                && let Some(p) = check_sri(key, v)
+            {
+                problems.push(p);
+            }
+        }
     }
 
-    if !problems.is_empty() {
-        return (None, problems);
+    match shape {
+        Ok(pin) if problems.is_empty() => (Some(pin), problems),
+        _ => (None, problems),
     }
-    let pin = SourcePin {
-        fetcher: get("fetcher").unwrap_or_default(),
-        owner: get("owner"),
-        repo: get("repo"),
-        did: get("did"),
-        domain: get("domain"),
-        url: get("url"),
-        rev: get("rev"),
-        hash: get("hash").unwrap_or_default(),
-        version: get("version"),
-        tag: get("tag"),
-        cargo_hash: get("cargoHash"),
-        npm_deps_hash: get("npmDepsHash"),
-        vendor_hash: get("vendorHash"),
-    };
-    (Some(pin), problems)
 }
 
 /// Parses a source.json; the error lists every problem, one per line.
@@ -421,14 +222,14 @@ mod tests {
 
     #[test]
     fn valid_tangled_pins() {
-        let did = format!(
-            "{{\"fetcher\":\"tangled\",\"did\":\"did:plc:abc\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
+        let knot = format!(
+            "{{\"fetcher\":\"tangled\",\"owner\":\"@o.example\",\"repo\":\"r\",\"domain\":\"knot.example\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
         );
-        assert!(findings(&did).is_empty());
-        let pin = parse_source_pin(did.as_bytes()).unwrap();
+        assert!(findings(&knot).is_empty());
+        let pin = parse_source_pin(knot.as_bytes()).unwrap();
         assert_eq!(
             pin.git_url().as_deref(),
-            Some("https://tangled.org/did:plc:abc")
+            Some("https://knot.example/@o.example/r")
         );
         let owner = format!(
             "{{\"fetcher\":\"tangled\",\"owner\":\"@microcosm.blue\",\"repo\":\"m\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
@@ -463,6 +264,16 @@ mod tests {
     #[test]
     fn invalid_json_reports_its_line() {
         assert_eq!(findings("{\n\"a\": 1,\n}"), ["3:source-json"]);
+    }
+
+    #[test]
+    fn empty_values_and_misspelled_keys() {
+        let text = format!(
+            "{{\"fetcher\":\"github\",\n\"owner\":\"\",\"repo\":\"r\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\",\n\"cargohash\":\"{HASH}\"}}"
+        );
+        assert_eq!(findings(&text), ["2:source-json", "3:source-json"]);
+        let missing_rev = format!("{{\"fetcher\":\"git\",\"url\":\"u\",\"hash\":\"{HASH}\"}}");
+        assert_eq!(findings(&missing_rev), ["1:pin-rev"]);
     }
 
     #[test]

@@ -2,6 +2,7 @@ use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::time::Instant;
 
 use atnix_nar::Hash;
 
@@ -31,6 +32,17 @@ pub struct GitPin {
 /// (a local repository path, bare or not, or any URL git understands) into a
 /// temporary repository and hashes the tree `mode` selects.
 pub fn prefetch_git(repo: &str, rev: &str, mode: GitMode) -> Result<GitPin, Error> {
+    prefetch_git_until(repo, rev, mode, None)
+}
+
+/// [`prefetch_git`] where every git process still running at `deadline` is
+/// killed with its children, and the prefetch fails with [`Error::TimedOut`].
+pub(crate) fn prefetch_git_until(
+    repo: &str,
+    rev: &str,
+    mode: GitMode,
+    deadline: Option<Instant>,
+) -> Result<GitPin, Error> {
     let tmp = tempfile::Builder::new()
         .prefix("atnix-prefetch-")
         .tempdir()
@@ -38,14 +50,14 @@ pub fn prefetch_git(repo: &str, rev: &str, mode: GitMode) -> Result<GitPin, Erro
     let dir = tmp.path().join("repo");
     let (commit, hash) = match mode {
         GitMode::Archive => {
-            let (ctx, _) = Git::init(repo, &dir, true)?;
+            let (ctx, _) = Git::init(repo, &dir, true, deadline)?;
             let commit = ctx.fetch(rev)?;
             tracing::debug!(%commit, "fetched");
             let hash = ctx.archive_hash(&commit)?;
             (commit, hash)
         }
         GitMode::Checkout { submodules } => {
-            let commit = checkout(repo, rev, submodules, &dir)?;
+            let commit = checkout_until(repo, rev, submodules, &dir, deadline)?;
             (commit, atnix_nar::nar_hash(&dir)?)
         }
     };
@@ -61,8 +73,18 @@ pub fn prefetch_git(repo: &str, rev: &str, mode: GitMode) -> Result<GitPin, Erro
 /// attributes, none of the user's global attributes, no LFS smudging and
 /// never prompts; `url.*.insteadOf` and credentials still come from the user.
 pub fn checkout(repo: &str, rev: &str, submodules: bool, dest: &Path) -> Result<String, Error> {
+    checkout_until(repo, rev, submodules, dest, None)
+}
+
+fn checkout_until(
+    repo: &str,
+    rev: &str,
+    submodules: bool,
+    dest: &Path,
+    deadline: Option<Instant>,
+) -> Result<String, Error> {
     let dest = std::path::absolute(dest).map_err(|e| Error::io(dest, e))?;
-    let (ctx, local) = Git::init(repo, &dest, false)?;
+    let (ctx, local) = Git::init(repo, &dest, false, deadline)?;
     let commit = ctx.fetch(rev)?;
     tracing::debug!(%commit, "fetched");
     ctx.run(
@@ -118,13 +140,19 @@ struct Git<'a> {
     dir: &'a Path,
     repo: &'a str,
     bare: bool,
+    deadline: Option<Instant>,
 }
 
 impl<'a> Git<'a> {
     /// A new repository at `dir` (created if missing, must be empty) with the
     /// sandbox config and `repo` as its `origin`. Also says whether `repo` is
     /// local (a path or a file:// URL).
-    fn init(repo: &'a str, dir: &'a Path, bare: bool) -> Result<(Git<'a>, bool), Error> {
+    fn init(
+        repo: &'a str,
+        dir: &'a Path,
+        bare: bool,
+        deadline: Option<Instant>,
+    ) -> Result<(Git<'a>, bool), Error> {
         let (remote, local) = match Path::new(repo).exists() {
             true => {
                 let abs = fs::canonicalize(repo).map_err(|e| Error::io(repo, e))?;
@@ -140,7 +168,12 @@ impl<'a> Git<'a> {
                 std::io::Error::new(std::io::ErrorKind::AlreadyExists, "not an empty directory"),
             ));
         }
-        let ctx = Git { dir, repo, bare };
+        let ctx = Git {
+            dir,
+            repo,
+            bare,
+            deadline,
+        };
         let mut init: Vec<&OsStr> = vec!["init".as_ref(), "-q".as_ref()];
         if bare {
             init.push("--bare".as_ref());
@@ -189,16 +222,24 @@ impl<'a> Git<'a> {
     }
 
     fn run(&self, action: &'static str, args: &[&OsStr]) -> Result<String, Error> {
-        let out = self
-            .command(self.dir)
-            .args(args)
-            .output()
-            .map_err(Error::GitMissing)?;
+        let mut cmd = self.command(self.dir);
+        cmd.args(args);
+        let out = match self.deadline {
+            None => cmd.output().map_err(Error::GitMissing)?,
+            Some(deadline) => {
+                crate::deadline::output_until(cmd, deadline).map_err(|e| match e {
+                    crate::deadline::Failed::Spawn(e) => Error::GitMissing(e),
+                    crate::deadline::Failed::TimedOut => Error::TimedOut {
+                        what: format!("git {action} of {}", self.repo),
+                    },
+                })?
+            }
+        };
         if !out.status.success() {
             return Err(Error::Git {
                 action,
                 repo: self.repo.to_owned(),
-                stderr: last_lines(&out.stderr),
+                stderr: crate::stderr_tail(&out.stderr),
             });
         }
         Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
@@ -229,6 +270,7 @@ impl<'a> Git<'a> {
                     &["rev-parse", "--verify", "FETCH_HEAD^{commit}"],
                 );
             }
+            Err(e @ Error::TimedOut { .. }) => return Err(e),
             Err(e) => tracing::debug!("shallow fetch failed, fetching everything: {e}"),
         }
         // A full fetch reports an unreachable or invalid repository; after it
@@ -279,21 +321,10 @@ impl<'a> Git<'a> {
             return Err(Error::Git {
                 action: "archive",
                 repo: self.repo.to_owned(),
-                stderr: last_lines(&stderr),
+                stderr: crate::stderr_tail(&stderr),
             });
         }
         Ok(atnix_nar::nar_hash_entry(&tree?)?)
-    }
-}
-
-fn last_lines(stderr: &[u8]) -> String {
-    let text = String::from_utf8_lossy(stderr);
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let tail = &lines[lines.len().saturating_sub(3)..];
-    if tail.is_empty() {
-        "no error message".to_owned()
-    } else {
-        tail.join(" / ")
     }
 }
 

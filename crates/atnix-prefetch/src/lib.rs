@@ -7,10 +7,12 @@
 //! fetchFromGitHub/fetchFromTangled semantics (export-ignore, export-subst, eol,
 //! ident applied; submodules empty) or a checkout without `.git` for fetchgit.
 
+mod deadline;
 mod git;
 mod pin;
 mod unpack;
 mod url_fetch;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -18,6 +20,11 @@ pub use git::{GitMode, GitPin, checkout, prefetch_git};
 pub use pin::{Locator, infer_locator, pin_json, update_source_json};
 pub use unpack::{tar_tree, unpack_tree};
 pub use url_fetch::prefetch_url;
+pub use verify::{Verdict, verify_pin};
+
+pub(crate) use atnix_diag::stderr_tail;
+/// The typed source.json (re-exported so users of the pins need one crate).
+pub use atnix_pin::{Fetcher, SourcePin};
 
 /// Why a pin could not be computed or written.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +37,8 @@ pub enum Error {
         repo: String,
         stderr: String,
     },
+    #[error("{what} timed out; it was killed")]
+    TimedOut { what: String },
     #[error("revision {rev:?} not found in {repo}")]
     UnknownRev { rev: String, repo: String },
     #[error(transparent)]

@@ -12,13 +12,13 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use crate::Error;
+use crate::{Error, Fetcher};
 
 /// Where a git repository lives, when its URL says so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Locator {
-    /// `"github"` or `"tangled"`.
-    pub fetcher: &'static str,
+    /// [`Fetcher::GitHub`] or [`Fetcher::Tangled`].
+    pub fetcher: Fetcher,
     pub owner: String,
     pub repo: String,
 }
@@ -28,7 +28,7 @@ pub struct Locator {
 pub fn infer_locator(repo: &str) -> Option<Locator> {
     let rest = repo
         .strip_prefix("git@github.com:")
-        .map(|r| ("github", r))
+        .map(|r| (Fetcher::GitHub, r))
         .or_else(|| {
             let no_scheme = repo
                 .strip_prefix("https://")
@@ -37,8 +37,8 @@ pub fn infer_locator(repo: &str) -> Option<Locator> {
                 .or_else(|| repo.strip_prefix("git://"))?;
             let (host, path) = no_scheme.split_once('/')?;
             match host {
-                "github.com" | "www.github.com" => Some(("github", path)),
-                "tangled.org" | "tangled.sh" => Some(("tangled", path)),
+                "github.com" | "www.github.com" => Some((Fetcher::GitHub, path)),
+                "tangled.org" | "tangled.sh" => Some((Fetcher::Tangled, path)),
                 _ => None,
             }
         })?;
@@ -50,7 +50,7 @@ pub fn infer_locator(repo: &str) -> Option<Locator> {
     if parts.next().is_some() || owner.is_empty() || name.is_empty() {
         return None;
     }
-    if fetcher == "tangled" && !owner.starts_with('@') {
+    if fetcher == Fetcher::Tangled && !owner.starts_with('@') {
         return None;
     }
     Some(Locator {
@@ -161,12 +161,15 @@ mod tests {
         let gh = infer_locator("https://github.com/sharkdp/diskus.git").unwrap();
         assert_eq!(
             (gh.fetcher, &*gh.owner, &*gh.repo),
-            ("github", "sharkdp", "diskus")
+            (Fetcher::GitHub, "sharkdp", "diskus")
         );
         let gh = infer_locator("git@github.com:chmln/sd").unwrap();
         assert_eq!((gh.owner.as_str(), gh.repo.as_str()), ("chmln", "sd"));
         let t = infer_locator("https://tangled.org/@microcosm.blue/microcosm-rs").unwrap();
-        assert_eq!((t.fetcher, &*t.owner), ("tangled", "@microcosm.blue"));
+        assert_eq!(
+            (t.fetcher, &*t.owner),
+            (Fetcher::Tangled, "@microcosm.blue")
+        );
         assert!(infer_locator("/work/.mirror/sharkdp+diskus/repo").is_none());
         assert!(infer_locator("https://example.com/a/b").is_none());
         assert!(infer_locator("https://github.com/a/b/tree/main").is_none());

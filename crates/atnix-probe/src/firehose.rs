@@ -1,17 +1,46 @@
 //! Firehose (`subscribeRepos`) liveness and head-seq discovery over WebSockets.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio::time::timeout;
+use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use url::Url;
 
 use crate::frame::{Frame, decode_frame, kind_label};
 
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Largest firehose message read: a `#commit`'s `blocks` are at most 2,000,000 bytes by the
+/// subscribeRepos lexicon; the rest of a frame (header, ops, CIDs) is small.
+pub const FIREHOSE_MAX_MESSAGE: usize = 5 << 19;
+
+/// Largest jetstream message read: one record as JSON (records are at most 1 MiB as CBOR).
+pub const JETSTREAM_MAX_MESSAGE: usize = 1 << 20;
+
+/// Bounds on one probe connection's memory, whatever the peer sends: one message (and one
+/// frame) of at most `max_message` bytes, small read chunks, and a write queue that fails
+/// instead of growing when the peer does not read (ping floods answered by pongs).
+pub fn ws_config(max_message: usize) -> WebSocketConfig {
+    WebSocketConfig::default()
+        .read_buffer_size(16 << 10)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 << 10)
+        .max_message_size(Some(max_message))
+        .max_frame_size(Some(max_message))
+}
+
+/// How probes open WebSockets: one TLS config (the HTTP client's) and a message size limit.
+#[derive(Clone)]
+pub struct WsClient {
+    pub tls: Arc<rustls::ClientConfig>,
+    pub max_message: usize,
+}
 
 /// Frames read and decoded while probing, by type label, plus decode errors.
 #[derive(Debug, Default, Clone)]
@@ -94,9 +123,19 @@ pub fn error_label(error: &str) -> &'static str {
 }
 
 /// Connect, returning the stream and the connect time.
-pub async fn connect(url: &Url, limit: Duration) -> Result<(Ws, Duration), String> {
+pub async fn connect(
+    client: &WsClient,
+    url: &Url,
+    limit: Duration,
+) -> Result<(Ws, Duration), String> {
     let start = Instant::now();
-    let (ws, _resp) = timeout(limit, tokio_tungstenite::connect_async(url.as_str()))
+    let connecting = tokio_tungstenite::connect_async_tls_with_config(
+        url.as_str(),
+        Some(ws_config(client.max_message)),
+        true,
+        Some(Connector::Rustls(client.tls.clone())),
+    );
+    let (ws, _resp) = timeout(limit, connecting)
         .await
         .map_err(|_| "websocket connect timed out".to_string())?
         .map_err(|e| format!("websocket connect failed: {}", crate::http::error_chain(&e)))?;
@@ -121,7 +160,12 @@ pub async fn ping(
         .map_err(|e| format!("ping send failed: {e}"))?;
     let deadline = start + limit;
     loop {
+        // Checked here too: a peer that never stops sending keeps `next()` ready, and a
+        // timeout only fires when its future waits.
         let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err("no pong before the deadline".into());
+        }
         match timeout(left, ws.next()).await {
             Err(_) => return Err("no pong before the deadline".into()),
             Ok(None) => return Err("stream closed before pong".into()),
@@ -155,6 +199,7 @@ pub enum CursorOutcome {
 
 /// Open `base?cursor=N` and read until an error frame, a burst of frames ends, or quiet.
 pub async fn try_cursor(
+    client: &WsClient,
     url: &Url,
     cursor: i64,
     quiet: Duration,
@@ -166,11 +211,15 @@ pub async fn try_cursor(
     url.query_pairs_mut()
         .clear()
         .append_pair("cursor", &cursor.to_string());
-    let (mut ws, _) = connect(&url, limit).await?;
+    let (mut ws, _) = connect(client, &url, limit).await?;
     let mut best: Option<i64> = None;
     let mut frames = 0u32;
+    let mut undecodable = 0u32;
     let outcome = loop {
         let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            break Ok(best.map_or(CursorOutcome::Quiet, CursorOutcome::Frames));
+        }
         // After the first frame, a short gap ends the replay burst.
         let wait = if best.is_some() {
             Duration::from_millis(10).min(left)
@@ -195,19 +244,27 @@ pub async fn try_cursor(
                         message.unwrap_or_default()
                     ));
                 }
-                Some(Frame::Message { seq: Some(s), .. }) => {
+                Some(Frame::Message { seq: Some(s), .. }) if s >= 0 => {
                     best = Some(best.map_or(s, |b| b.max(s)));
                     frames += 1;
                     if frames >= 2000 {
                         break Ok(CursorOutcome::Frames(s));
                     }
                 }
-                _ => {}
+                Some(_) => frames += 1,
+                None => undecodable += 1,
             },
             Ok(Some(Ok(_))) => {}
         }
     };
     close(&mut ws).await;
+    // Garbage is not a live stream: without one valid frame, nothing here says where its
+    // head is.
+    if undecodable > 0 && frames == 0 && outcome.is_ok() {
+        return Err(format!(
+            "{undecodable} frames arrived and none was a valid DAG-CBOR frame"
+        ));
+    }
     outcome
 }
 
@@ -225,6 +282,7 @@ pub struct HeadSeq {
 /// cursor and the lowest refused one. Every connection is bounded; on a small PDS this takes
 /// two connections (replay from 0, then head+1 is refused).
 pub async fn head_seq(
+    client: &WsClient,
     url: &Url,
     quiet: Duration,
     max_steps: u32,
@@ -250,7 +308,7 @@ pub async fn head_seq(
             break;
         }
         connections += 1;
-        match try_cursor(url, next, quiet, left, stats).await? {
+        match try_cursor(client, url, next, quiet, left, stats).await? {
             CursorOutcome::Future => hi = Some(next - 1),
             CursorOutcome::Frames(s) => lo = lo.max(s),
             CursorOutcome::Quiet => lo = lo.max(next),
@@ -261,7 +319,9 @@ pub async fn head_seq(
                 hi = None;
                 step = 1;
             } else {
-                next = lo + (h - lo + 1) / 2;
+                // Both are >= 0 here, so neither the difference nor the sum overflows.
+                let gap = h - lo;
+                next = lo + gap / 2 + gap % 2;
                 if next <= lo {
                     next = lo + 1;
                 }

@@ -6,8 +6,32 @@ use url::Url;
 
 use crate::Ctx;
 
-/// Largest response body read (listRepos pages of 1000 repos are ~150 kB).
-const MAX_BODY: usize = 4 << 20;
+/// Largest response body read from `endpoint`: a target is untrusted, so each answer is
+/// bounded by what the endpoint can legitimately send (pages of 1000 listRepos or listHosts
+/// entries are ~150 kB, 1000 PLC export operations ~1 MB; everything else is one small object).
+fn body_limit(endpoint: &str) -> usize {
+    match endpoint {
+        "list_repos" | "list_hosts" => 1 << 20,
+        "export" => 2 << 20,
+        _ => 256 << 10,
+    }
+}
+
+/// Follow at most 3 redirects, and only within the origin they start from: another host's
+/// answer is not the target's.
+pub(crate) fn same_origin_redirects() -> reqwest::redirect::Policy {
+    reqwest::redirect::Policy::custom(|attempt| {
+        let from = attempt.previous().first().map(Url::origin);
+        if attempt.previous().len() > 3 {
+            attempt.error("more than 3 redirects")
+        } else if from.as_ref() != Some(&attempt.url().origin()) {
+            let to = attempt.url().origin().ascii_serialization();
+            attempt.error(format!("redirect to another origin ({to})"))
+        } else {
+            attempt.follow()
+        }
+    })
+}
 
 pub(crate) enum Fetch {
     Ok(Response),
@@ -115,10 +139,14 @@ pub(crate) async fn get(
     let result = async {
         let mut resp = req.send().await.map_err(|e| error_chain(&e))?;
         let status = resp.status().as_u16();
+        let limit = body_limit(endpoint);
+        if resp.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(format!("response larger than {limit} bytes"));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = resp.chunk().await.map_err(|e| error_chain(&e))? {
-            if body.len() + chunk.len() > MAX_BODY {
-                return Err(format!("response larger than {MAX_BODY} bytes"));
+            if body.len() + chunk.len() > limit {
+                return Err(format!("response larger than {limit} bytes"));
             }
             body.extend_from_slice(&chunk);
         }
@@ -182,16 +210,7 @@ fn classify(resp: Response) -> Fetch {
 }
 
 /// An error and its sources on one line (reqwest's Display alone hides the cause).
-pub(crate) fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        out.push_str(": ");
-        out.push_str(&s.to_string());
-        source = s.source();
-    }
-    out
-}
+pub(crate) use atnix_diag::error_chain;
 
 #[cfg(test)]
 mod tests {

@@ -11,6 +11,7 @@ mod http;
 mod modules;
 pub mod report;
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 pub use config::{Config, ConfigError, ModuleConfig};
@@ -22,6 +23,7 @@ use report::Recorder;
 #[derive(Clone)]
 pub struct Prober {
     http: reqwest::Client,
+    tls: Arc<rustls::ClientConfig>,
 }
 
 /// Why a prober could not be set up.
@@ -30,7 +32,7 @@ pub enum ProberError {
     #[error("cannot build the HTTP client: {0}")]
     Http(#[from] reqwest::Error),
     #[error("cannot set up TLS: {0}")]
-    Tls(String),
+    Tls(#[from] atnix_http::TlsError),
 }
 
 /// Extra per-probe parameters (e.g. `&host=` on the exporter's /probe).
@@ -41,35 +43,26 @@ pub struct ProbeParams {
 }
 
 impl Prober {
+    /// A prober trusting the system's CA certificates (`SSL_CERT_FILE` and `SSL_CERT_DIR`
+    /// count), or Mozilla's roots on a host without any.
     pub fn new() -> Result<Self, ProberError> {
-        let builder = || {
-            reqwest::Client::builder()
-                .user_agent(concat!("atproto-exporter/", env!("CARGO_PKG_VERSION")))
-                .connect_timeout(Duration::from_secs(5))
-                .redirect(reqwest::redirect::Policy::limited(3))
-                .pool_idle_timeout(Duration::from_secs(30))
-        };
-        // The system trust store first (operators' own CAs count); a host without one
-        // (a minimal container) still gets Mozilla's roots instead of no exporter at all.
-        let http = match builder().build() {
-            Ok(client) => client,
-            Err(err) => {
-                tracing::warn!(
-                    error = %http::error_chain(&err),
-                    "no usable system CA certificates; verifying TLS with the bundled webpki-roots"
-                );
-                let mut roots = rustls::RootCertStore::empty();
-                roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-                let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
-                let tls = rustls::ClientConfig::builder_with_provider(provider)
-                    .with_safe_default_protocol_versions()
-                    .map_err(|e| ProberError::Tls(e.to_string()))?
-                    .with_root_certificates(roots)
-                    .with_no_client_auth();
-                builder().tls_backend_preconfigured(tls).build()?
-            }
-        };
-        Ok(Self { http })
+        Self::with_tls(atnix_http::system_client_config()?)
+    }
+
+    /// A prober whose HTTP and WebSocket connections both use `tls` (tests pass a config
+    /// trusting their own CA).
+    pub fn with_tls(tls: rustls::ClientConfig) -> Result<Self, ProberError> {
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("atproto-exporter/", env!("CARGO_PKG_VERSION")))
+            .connect_timeout(Duration::from_secs(5))
+            .redirect(http::same_origin_redirects())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .tls_backend_preconfigured(tls.clone())
+            .build()?;
+        Ok(Self {
+            http,
+            tls: Arc::new(tls),
+        })
     }
 
     /// Run `module` against `target`, finishing within `timeout`.
@@ -85,6 +78,7 @@ impl Prober {
         let deadline = start + timeout;
         let mut ctx = Ctx {
             http: self.http.clone(),
+            tls: self.tls.clone(),
             deadline,
             rec: Recorder::default(),
         };
@@ -134,6 +128,7 @@ pub fn probe_blocking(
 /// State of one running probe.
 pub(crate) struct Ctx {
     pub http: reqwest::Client,
+    pub tls: Arc<rustls::ClientConfig>,
     pub deadline: Instant,
     pub rec: Recorder,
 }

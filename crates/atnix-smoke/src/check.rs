@@ -475,17 +475,13 @@ fn diagnose(container: &Container, unit: &str, parsed: &UnitFile, what: &str) ->
 
 /// Signal names systemd prints (`status=5/TRAP`).
 fn signal_name(n: &str) -> Option<&'static str> {
-    Some(match n.parse::<i32>().ok()? {
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGILL => "SIGILL",
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGSYS => "SIGSYS",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGTRAP => "SIGTRAP",
-        _ => return None,
-    })
+    use nix::sys::signal::Signal::{self, *};
+    let signal = Signal::try_from(n.parse::<i32>().ok()?).ok()?;
+    matches!(
+        signal,
+        SIGABRT | SIGBUS | SIGILL | SIGKILL | SIGSEGV | SIGSYS | SIGTERM | SIGTRAP
+    )
+    .then(|| signal.as_str())
 }
 
 /// Builds the failure reason. Pure, so it is tested without a container.

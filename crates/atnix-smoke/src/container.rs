@@ -11,6 +11,11 @@ use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use nix::fcntl::OFlag;
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::sys::stat::Mode;
+use nix::unistd::Pid;
+
 use crate::Error;
 
 const CGROUP_ROOTS: [&str; 2] = ["/sys/fs/cgroup/unified", "/sys/fs/cgroup/systemd"];
@@ -104,10 +109,7 @@ pub(crate) fn unmount_under(dir: &Path) {
         .collect();
     points.sort_by_key(|p| std::cmp::Reverse(p.as_os_str().len()));
     for p in points {
-        if let Ok(c) = CString::new(p.as_os_str().as_encoded_bytes()) {
-            // SAFETY: a valid C string; MNT_DETACH has no other preconditions.
-            unsafe { libc::umount2(c.as_ptr(), libc::MNT_DETACH) };
-        }
+        let _ = nix::mount::umount2(&p, nix::mount::MntFlags::MNT_DETACH);
     }
 }
 
@@ -126,8 +128,8 @@ pub fn install_interrupt_handler() -> Result<(), Error> {
             let _ = h.join();
         }
         for (pgid, dir) in builds().lock().map(|b| b.clone()).unwrap_or_default() {
-            // SAFETY: signalling a process group we started.
-            unsafe { libc::kill(-pgid, libc::SIGKILL) };
+            // A process group we started.
+            let _ = killpg(Pid::from_raw(pgid), Signal::SIGKILL);
             std::thread::sleep(Duration::from_millis(200));
             unmount_under(&dir);
         }
@@ -224,28 +226,28 @@ impl Container {
                     message: e.to_string(),
                 })
             })?;
-        // SAFETY: the closure runs between fork and exec and only makes
-        // async-signal-safe calls (getpid, open, write, close, prctl) on
-        // buffers prepared before the fork.
+        // SAFETY: `pre_exec` has no safe counterpart. The closure runs
+        // between fork and exec and only makes async-signal-safe system calls
+        // (getpid, open, write, close, prctl) on buffers prepared before the
+        // fork; nix's wrappers around them do not allocate for a `CStr` path.
         unsafe {
             cmd.pre_exec(move || {
                 // Own cgroup first; otherwise nspawn creates /payload and
                 // /supervisor in the host's root cgroup.
                 let mut buf = [0u8; 24];
-                let digits = format_pid(libc::getpid(), &mut buf);
+                let digits = format_pid(nix::unistd::getpid().as_raw(), &mut buf);
                 for path in &procs {
-                    let fd = libc::open(path.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
-                    if fd < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    let n = libc::write(fd, digits.as_ptr().cast(), digits.len());
-                    libc::close(fd);
-                    if n < 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
+                    let fd = nix::fcntl::open(
+                        path.as_c_str(),
+                        OFlag::O_WRONLY | OFlag::O_CLOEXEC,
+                        Mode::empty(),
+                    )?;
+                    let written = nix::unistd::write(&fd, digits);
+                    drop(fd);
+                    written?;
                 }
                 // If we die without cleaning up, the container still powers off.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                nix::sys::prctl::set_pdeathsig(Signal::SIGTERM)?;
                 Ok(())
             });
         }
@@ -412,16 +414,16 @@ impl Inner {
             let pid = self.nspawn_pid;
             // The first SIGTERM powers off cleanly, the second kills at once.
             let steps = [
-                (libc::SIGTERM, Duration::from_secs(5)),
-                (libc::SIGTERM, Duration::from_secs(3)),
-                (libc::SIGKILL, Duration::from_secs(5)),
+                (Signal::SIGTERM, Duration::from_secs(5)),
+                (Signal::SIGTERM, Duration::from_secs(3)),
+                (Signal::SIGKILL, Duration::from_secs(5)),
             ];
             for (signal, wait) in steps {
                 if matches!(child.try_wait(), Ok(Some(_))) {
                     break;
                 }
-                // SAFETY: pid is our own child, not yet reaped.
-                unsafe { libc::kill(pid, signal) };
+                // Our own child, not yet reaped, so the pid is still its.
+                let _ = kill(Pid::from_raw(pid), signal);
                 let deadline = Instant::now() + wait;
                 while Instant::now() < deadline && matches!(child.try_wait(), Ok(None)) {
                     std::thread::sleep(Duration::from_millis(10));
@@ -487,8 +489,7 @@ fn kill_procs(dir: &Path) {
     }
     if let Ok(procs) = fs::read_to_string(dir.join("cgroup.procs")) {
         for pid in procs.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
-            // SAFETY: sending a signal has no memory-safety preconditions.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
 }

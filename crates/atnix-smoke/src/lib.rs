@@ -31,8 +31,8 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
-    #[error("{path}: {message}")]
-    Parse { path: PathBuf, message: String },
+    #[error(transparent)]
+    Manifest(#[from] atnix_eval::ManifestError),
     #[error("`{command}` failed: {message}")]
     Command { command: String, message: String },
     #[error("container {name} did not boot: {message}")]
@@ -243,11 +243,11 @@ mod tests {
     fn plan_flags_a_module_without_or_with_a_bad_smoke_spec() {
         let manifest: Manifest = serde_json::from_str(
             r#"{"units":[
-                 {"unit":"a.service","module":"a","case":"minimal"},
-                 {"unit":"a.timer","module":"a","case":"minimal"},
-                 {"unit":"a.service","module":"a","case":"full"},
-                 {"unit":"b.service","module":"b","case":"minimal"},
-                 {"unit":"c.service","module":"c","case":"minimal"}],
+                 {"unit":"a.service","module":"a","case":"minimal","kind":"service"},
+                 {"unit":"a.timer","module":"a","case":"minimal","kind":"timer"},
+                 {"unit":"a.service","module":"a","case":"full","kind":"service"},
+                 {"unit":"b.service","module":"b","case":"minimal","kind":"service"},
+                 {"unit":"c.service","module":"c","case":"minimal","kind":"service"}],
                "cases":[
                  {"module":"a","case":"minimal","smoke":{"unit":"a.service","command":"true"}},
                  {"module":"a","case":"full","smoke":{"unit":"a.service","command":"true"}},

@@ -2,7 +2,6 @@
 //! debootstrap and cached.
 
 use std::fs::{self, File};
-use std::os::fd::AsRawFd;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -45,8 +44,7 @@ pub const HOST_TOOLS: &[&str] = &[
 /// Fails with a message saying exactly what is missing.
 pub fn check_prerequisites() -> Result<(), Error> {
     let mut missing = Vec::new();
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
+    if !nix::unistd::geteuid().is_root() {
         missing.push("root (systemd-nspawn and cgroup setup need uid 0)".to_string());
     }
     for tool in HOST_TOOLS {
@@ -84,10 +82,9 @@ pub fn ensure(cache: &Path, mirror: &str) -> Result<(PathBuf, Option<Duration>),
     fs::create_dir_all(cache).map_err(|e| Error::io(cache, e))?;
     let lock_path = cache.join("lock");
     let lock = File::create(&lock_path).map_err(|e| Error::io(&lock_path, e))?;
-    // SAFETY: flock on a file descriptor we own.
-    if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) } != 0 {
-        return Err(Error::io(&lock_path, std::io::Error::last_os_error()));
-    }
+    // Held until this function returns (the lock is released on drop).
+    let _lock = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, errno)| Error::io(&lock_path, errno.into()))?;
     let rootfs = cache.join(format!("{SUITE}-rootfs"));
     let stamp = cache.join(format!("{SUITE}-rootfs.recipe"));
     if rootfs.join("sbin/init").exists() && fs::read_to_string(&stamp).is_ok_and(|r| r == recipe())

@@ -1,76 +1,14 @@
 //! Plain data a smoke run takes: the rendered units, their manifest and the
-//! modules' smoke specs. Nothing here depends on how they were produced.
+//! modules' smoke specs. The manifest is atnix-eval's own type, the one
+//! `atnix render` writes.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+pub use atnix_eval::manifest::{GroupDef, Manifest, RenderedCase, RenderedUnit, UserDef};
+
 use crate::Error;
-
-/// `manifest.json` in a rendered directory, as `atnix render --out DIR` writes it
-/// (crates/atnix-eval `harness::Rendered`). Unknown fields are ignored.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-pub struct Manifest {
-    pub units: Vec<RenderedUnit>,
-    /// Per evaluation case: its smoke spec, users, groups and tmpfiles rules.
-    #[serde(default)]
-    pub cases: Vec<RenderedCase>,
-}
-
-/// One rendered unit; its file is `DIR/<unit>`.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct RenderedUnit {
-    /// Unit name, e.g. `atproto-exporter.service`.
-    pub unit: String,
-    /// The module's name in `modules/default.nix`.
-    pub module: String,
-    /// The evaluation case that produced it.
-    pub case: String,
-    /// Absolute paths its `Exec*=` lines name.
-    #[serde(default)]
-    pub executables: Vec<String>,
-    /// Generated job scripts among them (`script`, `preStart`, ...): path -> text.
-    #[serde(default)]
-    pub scripts: BTreeMap<String, String>,
-}
-
-/// One evaluation case's context.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct RenderedCase {
-    pub module: String,
-    pub case: String,
-    /// The module's `smoke` attribute, checked against [`SmokeSpec`] when used.
-    #[serde(default)]
-    pub smoke: Option<serde_json::Value>,
-    /// `users.users` of the case (only the fields a smoke run needs).
-    #[serde(default)]
-    pub users: BTreeMap<String, UserDef>,
-    #[serde(default)]
-    pub groups: BTreeMap<String, GroupDef>,
-    /// `systemd.tmpfiles.rules`.
-    #[serde(default)]
-    pub tmpfiles: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct UserDef {
-    pub name: String,
-    #[serde(default)]
-    pub uid: Option<u32>,
-    #[serde(default)]
-    pub group: Option<String>,
-    #[serde(default)]
-    pub is_system_user: bool,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct GroupDef {
-    pub name: String,
-    #[serde(default)]
-    pub gid: Option<u32>,
-}
 
 /// The `smoke` attribute of a module's `tests/eval/cases/<module>.nix`.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -126,13 +64,17 @@ pub struct Rendered {
 }
 
 impl Rendered {
+    /// A directory `atnix render --out` wrote.
     pub fn load(dir: &Path) -> Result<Self, Error> {
-        let path = dir.join("manifest.json");
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
-        let manifest = serde_json::from_str(&text).map_err(|e| Error::Parse {
-            path: path.clone(),
-            message: e.to_string(),
-        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            manifest: Manifest::load_dir(dir)?,
+        })
+    }
+
+    /// Writes a manifest rendered in this process (with its unit files) to `dir`.
+    pub fn write(manifest: Manifest, dir: &Path) -> Result<Self, Error> {
+        manifest.write_dir(dir)?;
         Ok(Self {
             dir: dir.to_path_buf(),
             manifest,
@@ -145,10 +87,7 @@ impl Rendered {
 
     /// The context of one evaluation case, if the manifest carries it.
     pub fn case(&self, module: &str, case: &str) -> Option<&RenderedCase> {
-        self.manifest
-            .cases
-            .iter()
-            .find(|c| c.module == module && c.case == case)
+        self.manifest.case(module, case)
     }
 }
 
@@ -192,7 +131,7 @@ mod tests {
                           "smoke":{"unit":"x.service","case":"minimal","command":"true","needs":[]},
                           "users":{"x":{"name":"x","uid":null,"isSystemUser":true,"group":"x","home":"/var/empty","createHome":false}},
                           "groups":{"x":{"name":"x","gid":null}},
-                          "tmpfiles":["d /var/lib/x 0750 x x -"],"tmpfiles_settings":{},"firewall":{},"warnings":[]}]}"##,
+                          "tmpfiles":["d /var/lib/x 0750 x x -"],"tmpfilesSettings":{},"firewall":{},"warnings":[]}]}"##,
         )
         .unwrap();
         assert_eq!(m.units[0].scripts.len(), 1);

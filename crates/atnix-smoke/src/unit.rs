@@ -9,16 +9,7 @@ pub struct UnitFile {
     sections: BTreeMap<String, Vec<(String, String)>>,
 }
 
-/// Keys whose value is a command line.
-const EXEC_KEYS: &[&str] = &[
-    "ExecCondition",
-    "ExecStartPre",
-    "ExecStart",
-    "ExecStartPost",
-    "ExecReload",
-    "ExecStop",
-    "ExecStopPost",
-];
+use atnix_eval::render::{EXEC_DIRECTIVES, exec_program};
 
 impl UnitFile {
     pub fn parse(text: &str) -> Self {
@@ -96,16 +87,14 @@ impl UnitFile {
     /// with the `@-:+!` prefixes removed from the program.
     pub fn exec_lines(&self) -> Vec<Vec<String>> {
         let mut out = Vec::new();
-        for key in EXEC_KEYS {
+        for key in EXEC_DIRECTIVES {
             for value in self.values("Service", key) {
+                let Some(program) = exec_program(value) else {
+                    continue;
+                };
                 let mut words = split_words(value);
-                if let Some(first) = words.first_mut() {
-                    let program = first.trim_start_matches(['@', '-', ':', '+', '!']);
-                    *first = program.to_string();
-                }
-                if words.first().is_some_and(|w| !w.is_empty()) {
-                    out.push(words);
-                }
+                words[0] = program;
+                out.push(words);
             }
         }
         out

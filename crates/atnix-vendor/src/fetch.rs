@@ -88,7 +88,10 @@ pub async fn fetch_all(fetches: &[Fetch], cache: &Cache, opts: &FetchOptions) ->
     if missing.is_empty() {
         return Ok(());
     }
+    let tls = atnix_http::system_client_config()
+        .map_err(|e| Error::Unsupported(format!("cannot set up TLS: {e}")))?;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
         .connect_timeout(opts.timeout)
         .read_timeout(opts.timeout)
         .user_agent(concat!("atnix-vendor/", env!("CARGO_PKG_VERSION")))

@@ -29,19 +29,10 @@ async fn run(mut cmd: Command, what: &str) -> std::result::Result<String, String
     if out.status.success() {
         Ok(String::from_utf8_lossy(&out.stdout).into_owned())
     } else {
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let tail: Vec<&str> = stderr
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .rev()
-            .take(6)
-            .collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
         Err(format!(
             "`git {what}` failed ({}): {}",
             out.status,
-            tail.join(" / ")
+            atnix_diag::stderr_tail(&out.stderr)
         ))
     }
 }

@@ -1,4 +1,4 @@
-//! cargoHash and npmDepsHash computed from lockfiles without Nix.
+//! cargoHash, npmDepsHash, Go's vendorHash and fetchPnpmCache's hash computed without Nix.
 //!
 //! The pipeline is the same for every ecosystem and each step is public so a
 //! later `atnix update` can reuse it:
@@ -10,12 +10,16 @@
 //!    cache files (nothing is copied) and hash it with [`atnix_nar::nar_hash_entry`].
 //!
 //! [`cargo_hash`] and [`npm_hash`] run the three steps in one call.
+//! [`go_vendor_hash`] fetches what `go.sum` pins the same way, then lets the real
+//! `go mod vendor` write the tree (see the `go` module for why).
 
 mod cache;
 mod cargo;
 mod fetch;
 mod git;
+mod go;
 mod npm;
+mod pnpm;
 mod tree;
 
 use std::fmt;
@@ -24,12 +28,13 @@ use std::path::{Path, PathBuf};
 pub use cache::Cache;
 pub use cargo::{CargoPlan, Crate, Registry};
 pub use fetch::{Fetch, FetchOptions, fetch_all, fetch_all_blocking};
+pub use go::{DEFAULT_GOPROXY, GoOptions, GoSum, go_vendor_hash, parse_go_sum};
 pub use npm::{NpmPackage, NpmPlan};
+pub use pnpm::{PnpmPackage, PnpmPlan};
 pub use tree::entry_from_dir;
 
 use atnix_nar::Hash;
 use sha1::Digest as _;
-use sha2::Digest as _;
 
 /// Why a dependency hash could not be computed. Every variant names the
 /// package, URL or file involved.
@@ -89,6 +94,10 @@ pub enum Algo {
     Sha1,
     Sha256,
     Sha512,
+    /// Go's `h1:` of a module's go.mod (a go.sum `/go.mod` line).
+    GoModH1,
+    /// Go's `h1:` of a module zip (`dirhash.HashZip`).
+    GoZipH1,
 }
 
 impl Algo {
@@ -97,6 +106,8 @@ impl Algo {
             Algo::Sha1 => "sha1",
             Algo::Sha256 => "sha256",
             Algo::Sha512 => "sha512",
+            Algo::GoModH1 => "go-mod-h1",
+            Algo::GoZipH1 => "go-zip-h1",
         }
     }
 }
@@ -115,6 +126,8 @@ impl Digest {
             Algo::Sha1 => sha1::Sha1::digest(data).to_vec(),
             Algo::Sha256 => sha2::Sha256::digest(data).to_vec(),
             Algo::Sha512 => sha2::Sha512::digest(data).to_vec(),
+            Algo::GoModH1 => go::go_mod_h1(data),
+            Algo::GoZipH1 => go::go_zip_h1(data),
         };
         Digest { algo, bytes }
     }
@@ -136,7 +149,14 @@ impl Digest {
 
 impl fmt::Display for Digest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.algo.name(), self.hex())
+        match self.algo {
+            Algo::GoModH1 | Algo::GoZipH1 => {
+                use base64::Engine;
+                let b64 = base64::engine::general_purpose::STANDARD.encode(&self.bytes);
+                write!(f, "h1:{b64}")
+            }
+            _ => write!(f, "{}:{}", self.algo.name(), self.hex()),
+        }
     }
 }
 
@@ -161,6 +181,14 @@ pub fn cargo_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) ->
 /// `package-lock.json`/`npm-shrinkwrap.json`, or of the one in a source directory.
 pub fn npm_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) -> Result<Hash> {
     let plan = NpmPlan::from_lockfile(&npm::locate(lockfile_or_dir)?)?;
+    fetch_all_blocking(&plan.fetches(), cache, opts)?;
+    Ok(atnix_nar::nar_hash_entry(&plan.staging(cache)?)?)
+}
+
+/// The hash of nixpkgs' `fetchPnpmCache` (pnpm-fetch-cache) for a
+/// `pnpm-lock.yaml`, or the one in a directory (its `pnpmRoot`).
+pub fn pnpm_cache_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) -> Result<Hash> {
+    let plan = PnpmPlan::from_lockfile(&pnpm::locate(lockfile_or_dir)?)?;
     fetch_all_blocking(&plan.fetches(), cache, opts)?;
     Ok(atnix_nar::nar_hash_entry(&plan.staging(cache)?)?)
 }

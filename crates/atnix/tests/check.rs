@@ -67,8 +67,8 @@ fn source_json_shape() {
     assert_findings(
         "source-json",
         &[
-            "pkgs/x/source.json:1 source-json: missing `repo` (the github fetcher needs owner and repo)",
-            "pkgs/x/source.json:6 source-json: unknown key `branch`; allowed keys: fetcher, owner, repo, did, domain, url, rev, hash, version, tag, cargoHash, npmDepsHash, vendorHash",
+            "pkgs/x/source.json:1 source-json: missing field `repo` (the github fetcher needs it)",
+            "pkgs/x/source.json:6 source-json: unknown field `branch` for the github fetcher; allowed: fetcher, owner, repo, rev, hash, tag, version, cargoHash, vendorHash, npmDepsHash, pnpmDepsHash, pnpmCacheHash",
         ],
     );
 }
@@ -396,4 +396,44 @@ fn copy_dir(from: &Path, to: &Path) {
             std::fs::copy(entry.path(), &target).unwrap();
         }
     }
+}
+
+#[test]
+fn missing_directory_names_path_and_os_error_once() {
+    let out = atnix(&["check"], Path::new("/nonexistent-dir"));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "error: cannot check /nonexistent-dir: No such file or directory (os error 2)\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}
+
+#[test]
+fn unknown_fetcher_and_misspelled_field_name_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("pkgs/x")).unwrap();
+    std::fs::create_dir_all(dir.path().join("pkgs/y")).unwrap();
+    std::fs::write(
+        dir.path().join("pkgs/x/source.json"),
+        "{\n  \"fetcher\": \"svn\",\n  \"url\": \"https://example.org/x\"\n}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("pkgs/y/source.json"),
+        "{\n  \"fetcher\": \"url\",\n  \"url\": \"https://example.org/y.tar.gz\",\n  \"hash\": \"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=\",\n  \"unpak\": true\n}\n",
+    )
+    .unwrap();
+    let out = atnix(&["check"], dir.path());
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        [
+            "pkgs/x/source.json:2 source-json: unknown fetcher `svn`; one of github, tangled, git, url, crates-io",
+            "pkgs/y/source.json:5 source-json: unknown field `unpak` for the url fetcher; did you mean `unpack`? allowed: fetcher, url, hash, unpack, version, cargoHash, vendorHash, npmDepsHash, pnpmDepsHash, pnpmCacheHash",
+        ],
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.status.code(), Some(1));
 }

@@ -425,6 +425,33 @@ fn errors_exit_1_and_leave_the_file_alone() {
         &broken,
         "broken.json",
     );
+    // An unknown fetcher is named with the file, once, before fetching.
+    let svn = env.root.join("svn.json");
+    fs::write(&svn, r#"{"fetcher":"svn","url":"x"}"#).unwrap();
+    let needle = format!(
+        "{}: unknown fetcher `svn`; one of github, tangled, git, url, crates-io",
+        svn.display()
+    );
+    assert_fails_untouched(
+        &env,
+        &[r, "--rev", &rev, "--write", svn.to_str().unwrap()],
+        &svn,
+        &needle,
+    );
+    // A url pin that Nix unpacks takes only the unpacked hash.
+    let unpacked = env.root.join("unpacked.json");
+    fs::write(
+        &unpacked,
+        r#"{"fetcher":"url","url":"x","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=","unpack":true}"#,
+    )
+    .unwrap();
+    let file_url = format!("file://{}", svn.display());
+    assert_fails_untouched(
+        &env,
+        &["--url", &file_url, "--write", unpacked.to_str().unwrap()],
+        &unpacked,
+        "its `unpack` is true",
+    );
 }
 
 #[test]

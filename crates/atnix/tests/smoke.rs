@@ -186,3 +186,19 @@ fn systemd_interrupt_mid_run_leaves_no_container_cgroup_or_mount() {
         "scratch files left: {scratch_left:?}"
     );
 }
+
+#[test]
+fn systemd_missing_rendered_dir_is_named_once_with_nixpkgs_lib_set() {
+    prerequisites();
+    // NIXPKGS_LIB (set for the eval steps of scripts/test) must not clash with --rendered.
+    let out = Command::new(env!("CARGO_BIN_EXE_atnix"))
+        .args(["smoke", "--rendered", "/nonexistent-dir"])
+        .env("NIXPKGS_LIB", "/nonexistent-lib")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: /nonexistent-dir/manifest.json: No such file or directory (os error 2)\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+}

@@ -216,8 +216,14 @@ fn refusals() {
         &[],
     );
     failed(&out, &["fetcher version 2", "live registry data"]);
-    failed(&atnix(&["vendor-hash", "go"], &[]), &["Go toolchain"]);
-    failed(&atnix(&["vendor-hash", "pnpm"], &[]), &["pnpm store"]);
+    failed(
+        &atnix(&["vendor-hash", "go"], &[]),
+        &["LOCKFILE_OR_SRC_DIR"],
+    );
+    failed(
+        &atnix(&["vendor-hash", "pnpm"], &[]),
+        &["LOCKFILE_OR_SRC_DIR"],
+    );
 
     let work = tempfile::tempdir().unwrap();
     let git_lock = work.path().join("package-lock.json");
@@ -555,4 +561,31 @@ fn git_dependency_layout_with_submodule_and_insteadof() {
     // The cache holds the same tree.
     let cached = cache.join("git").join(&rev);
     assert_eq!(nix_hash(&cached), nix_hash(&tree));
+}
+
+#[test]
+fn write_target_must_be_a_pin() {
+    let work = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let lock = work.path().join("Cargo.lock");
+    std::fs::write(&lock, lock_v3("")).unwrap();
+    let sj = work.path().join("source.json");
+    let text = r#"{"fetcher":"svn","url":"x"}"#;
+    std::fs::write(&sj, text).unwrap();
+    let out = atnix(
+        &[
+            "vendor-hash",
+            "cargo",
+            s(&lock),
+            "--write",
+            s(&sj),
+            "--cache-dir",
+            s(cache.path()),
+        ],
+        &[],
+    );
+    let needle = format!("{}: unknown fetcher `svn`", sj.display());
+    failed(&out, &[&needle]);
+    assert_eq!(std::fs::read_to_string(&sj).unwrap(), text);
+    assert!(files_under(cache.path()).is_empty());
 }

@@ -64,9 +64,14 @@ struct ProbeQuery {
     target: Option<String>,
     module: Option<String>,
     host: Option<String>,
+    /// blackbox_exporter's `debug=true`: the probe's log, metrics and module, as text.
+    debug: Option<String>,
 }
 
 fn main() -> anyhow::Result<()> {
+    // Every client gets atnix-http's config; this covers any code that asks rustls for the
+    // process default instead.
+    atnix_http::install_default_provider();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("ATPROTO_EXPORTER_LOG")
@@ -122,11 +127,39 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {}", args.listen))?;
     tracing::info!(listen = %listener.local_addr()?, "atproto-exporter listening");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-        .context("serving HTTP")
+    let stop = shutdown();
+    tokio::pin!(stop);
+    loop {
+        let (sock, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(conn) => conn,
+                Err(e) => {
+                    // Out of descriptors and the like: wait instead of spinning.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut stop => return Ok(()),
+        };
+        let service = hyper_util::service::TowerToHyperService::new(app.clone());
+        tokio::spawn(async move {
+            let conn = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_READ_TIMEOUT)
+                .serve_connection(hyper_util::rt::TokioIo::new(sock), service);
+            // Handlers read no request body; a connection still ends after the longest probe
+            // could have finished, so a client trickling a body cannot hold it forever.
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, conn).await;
+        });
+    }
 }
+
+/// A client must send its request headers within this time.
+const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Longest a connection lives: the longest probe timeout (300 s) and some margin.
+const CONNECTION_LIFETIME: Duration = Duration::from_secs(330);
 
 async fn shutdown() {
     let ctrl_c = tokio::signal::ctrl_c();
@@ -208,9 +241,10 @@ async fn probe(
     let permit = tokio::time::timeout(timeout, state.limit.acquire()).await;
     let remaining = timeout.saturating_sub(start.elapsed());
     state.metrics.in_flight.inc();
+    let mut panicked = false;
     let report = match permit {
         Ok(Ok(_permit)) => {
-            // Run in its own task so that even a panic inside a probe becomes probe_success 0.
+            // Run in its own task so that a panic inside a probe is caught here.
             let st = state.clone();
             let (m, t, n) = (module.clone(), target.clone(), module_name.clone());
             let handle =
@@ -218,7 +252,20 @@ async fn probe(
             match handle.await {
                 Ok(r) => Some(r),
                 Err(e) => {
-                    tracing::error!(module = %module_name, error = %e, "probe task failed");
+                    // A panic is a bug in the exporter, not the target being down: say so
+                    // loudly and count it, apart from probe failures.
+                    panicked = true;
+                    let why = match e.try_into_panic() {
+                        Ok(p) => panic_message(p.as_ref()),
+                        Err(e) => e.to_string(),
+                    };
+                    tracing::error!(
+                        module = %module_name,
+                        target = %target,
+                        panic = %why,
+                        "BUG: probe task panicked; reported as atproto_exporter_probe_panics_total, not as the target being down"
+                    );
+                    state.metrics.panic(&module_name);
                     None
                 }
             }
@@ -229,7 +276,7 @@ async fn probe(
     let elapsed = start.elapsed();
     let body = match &report {
         Some(r) => metrics::encode_report(r),
-        None => metrics::encode_failure(elapsed),
+        None => metrics::encode_failure(elapsed, panicked),
     };
     let ok = report.as_ref().is_some_and(|r| r.success);
     state.metrics.observe(&module_name, ok, elapsed);
@@ -242,7 +289,82 @@ async fn probe(
             tracing::debug!(module = %module_name, step = s.name, detail = %s.detail, "probe step failed");
         }
     }
+    if q.debug.as_deref() == Some("true") {
+        let text = debug_text(
+            &module_name,
+            &module,
+            &target,
+            timeout,
+            report.as_ref(),
+            panicked,
+            &body,
+        );
+        return ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response();
+    }
     ([(header::CONTENT_TYPE, OPENMETRICS)], body).into_response()
+}
+
+/// The text of a panic payload.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "non-string panic payload".into())
+}
+
+/// blackbox_exporter's debug page: the probe's log, then the metrics it would have
+/// answered, then the module configuration.
+fn debug_text(
+    module_name: &str,
+    module: &atnix_probe::ModuleConfig,
+    target: &str,
+    timeout: Duration,
+    report: Option<&atnix_probe::ProbeReport>,
+    panicked: bool,
+    metrics: &str,
+) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::from("Logs for the probe:\n");
+    let _ = writeln!(
+        out,
+        "module={module_name} prober={} target={target:?} timeout={:.3}s",
+        module.prober(),
+        timeout.as_secs_f64()
+    );
+    match report {
+        Some(r) => {
+            for s in &r.steps {
+                let _ = writeln!(
+                    out,
+                    "step={} status={} required={} detail={:?}",
+                    s.name,
+                    s.status.as_str(),
+                    s.required,
+                    s.detail
+                );
+            }
+            let _ = writeln!(
+                out,
+                "{} after {:.3}s",
+                if r.success {
+                    "Probe succeeded"
+                } else {
+                    "Probe failed"
+                },
+                r.duration.as_secs_f64()
+            );
+        }
+        None if panicked => {
+            out.push_str("Probe failed: the probe task panicked (an exporter bug)\n")
+        }
+        None => out.push_str("Probe failed: no probe slot became free before the timeout\n"),
+    }
+    let _ = write!(
+        out,
+        "\n\nMetrics that would have been returned:\n{metrics}\n\nModule configuration:\n{module:#?}\n"
+    );
+    out
 }
 
 async fn self_metrics(State(state): State<Arc<AppState>>) -> Response {

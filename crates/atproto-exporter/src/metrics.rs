@@ -66,8 +66,17 @@ pub fn encode_report(report: &ProbeReport) -> String {
 }
 
 /// The answer when no report could be produced (no probe slot in time, or a probe task died).
-pub fn encode_failure(elapsed: Duration) -> String {
+pub fn encode_failure(elapsed: Duration, panicked: bool) -> String {
     let mut registry = Registry::default();
+    if panicked {
+        let p = FGauge::default();
+        p.set(1.0);
+        registry.register(
+            "atproto_probe_panicked",
+            "Whether the probe task panicked (an exporter bug, not the target being down)",
+            p,
+        );
+    }
     let success = FGauge::default();
     registry.register("probe_success", "Whether the probe succeeded", success);
     let duration = FGauge::default();
@@ -86,6 +95,7 @@ pub struct SelfMetrics {
     probes: Family<Vec<(&'static str, String)>, Counter>,
     durations: Family<Vec<(&'static str, String)>, Histogram>,
     pub in_flight: Gauge,
+    panics: Family<Vec<(&'static str, String)>, Counter>,
     rss: Gauge,
     known_modules: Vec<String>,
 }
@@ -101,6 +111,11 @@ impl SelfMetrics {
                 ])
             });
         let in_flight = Gauge::default();
+        let panics = Family::<Vec<(&'static str, String)>, Counter>::default();
+        // Present at 0 from the start, so an alert on any increase works from the first panic.
+        for m in modules {
+            let _ = panics.get_or_create(&vec![("module", m.clone())]);
+        }
         let rss = Gauge::default();
         let start = Gauge::<f64, AtomicU64>::default();
         start.set(
@@ -124,6 +139,11 @@ impl SelfMetrics {
             in_flight.clone(),
         );
         registry.register(
+            "atproto_exporter_probe_panics",
+            "Probe tasks that panicked (exporter bugs), by module",
+            panics.clone(),
+        );
+        registry.register(
             "process_resident_memory_bytes",
             "Resident memory of the exporter",
             rss.clone(),
@@ -143,9 +163,23 @@ impl SelfMetrics {
             probes,
             durations,
             in_flight,
+            panics,
             rss,
             known_modules: modules.to_vec(),
         }
+    }
+
+    fn module_label<'a>(&self, module: &'a str) -> &'a str {
+        if self.known_modules.iter().any(|m| m == module) {
+            module
+        } else {
+            "other"
+        }
+    }
+
+    pub fn panic(&self, module: &str) {
+        let module = self.module_label(module).to_string();
+        self.panics.get_or_create(&vec![("module", module)]).inc();
     }
 
     pub fn observe(&self, module: &str, success: bool, elapsed: Duration) {

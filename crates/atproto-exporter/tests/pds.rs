@@ -112,7 +112,12 @@ async fn probes_a_real_pds() {
     );
     let pds_url = format!("http://127.0.0.1:{pds_port}");
     let plc_url = format!("http://127.0.0.1:{plc_port}");
-    let client = reqwest::Client::new();
+    // Loopback HTTP only; the workspace compiles no default crypto provider, so the client
+    // gets the shared TLS config like every other one.
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(atnix_http::system_client_config().unwrap())
+        .build()
+        .unwrap();
     wait_http(
         &client,
         &format!("{pds_url}/xrpc/_health"),

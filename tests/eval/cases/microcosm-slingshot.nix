@@ -51,6 +51,42 @@
       };
       expectAssertion = "port 8767 is claimed by services.microcosm.slingshot.metrics.port and services.microcosm.slingshot.port";
     };
+    # Another atnix service's claim, as its module would register it (the
+    # harness evaluates one module per case).
+    bad-port-taken-by-spacedust = {
+      config = {
+        atnix.ports."services.microcosm.spacedust.port" = [ 8080 ];
+        services.microcosm.slingshot = {
+          enable = true;
+          port = 8080;
+        };
+      };
+      expectAssertion = "port 8080 is claimed by services.microcosm.slingshot.port and services.microcosm.spacedust.port: set one of them to a free port";
+    };
+    # A certificate from an existing security.acme.certs entry.
+    nginx-use-acme-host = {
+      config = {
+        security.acme = {
+          acceptTerms = true;
+          defaults.email = "admin@example.com";
+          certs."example.com" = {
+            domain = "*.example.com";
+            dnsProvider = "rfc2136";
+            environmentFile = "/var/lib/secrets/rfc2136.env";
+            # NixOS' acme module asserts that nginx can read the files.
+            group = "nginx";
+          };
+        };
+        services.microcosm.slingshot = {
+          enable = true;
+          nginx = {
+            enable = true;
+            hostName = "slingshot.example.com";
+            useACMEHost = "example.com";
+          };
+        };
+      };
+    };
     # Adding a variable keeps the RUST_LOG default (rendered unit).
     environment-added = {
       config = {

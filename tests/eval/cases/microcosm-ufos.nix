@@ -45,6 +45,23 @@
       };
       expectAssertion = "port 9090 is claimed by services.microcosm.ufos.port and services.prometheus.port";
     };
+    # The virtual host enables nginx, which takes 80 and 443.
+    bad-port-taken-by-nginx = {
+      config = {
+        services.microcosm.ufos = {
+          enable = true;
+          listenAddress = "::";
+          port = 80;
+          nginx = {
+            enable = true;
+            hostName = "ufos.example.com";
+            enableACME = false;
+            forceSSL = false;
+          };
+        };
+      };
+      expectAssertion = "port 80 is claimed by services.microcosm.ufos.port and services.nginx.defaultHTTPListenPort";
+    };
     # Real nginx needs sslCertificate (no default) for a forceSSL host
     # without ACME: the module says what to set instead.
     bad-nginx-no-acme-no-cert = {

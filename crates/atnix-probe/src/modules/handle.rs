@@ -26,15 +26,7 @@ fn normalise(target: &str) -> Result<String, String> {
         .trim_end_matches('/')
         .trim_end_matches('.')
         .to_ascii_lowercase();
-    let valid = t.len() <= 253
-        && t.contains('.')
-        && t.split('.').all(|l| {
-            !l.is_empty()
-                && l.len() <= 63
-                && !l.starts_with('-')
-                && !l.ends_with('-')
-                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
-        });
+    let valid = valid_hostname(&t);
     if valid {
         Ok(t)
     } else {
@@ -45,8 +37,38 @@ fn normalise(target: &str) -> Result<String, String> {
     }
 }
 
+/// A DNS name of at least two labels (atproto.com/specs/handle).
+fn valid_hostname(t: &str) -> bool {
+    t.len() <= 253
+        && t.contains('.')
+        && t.split('.').all(|l| {
+            !l.is_empty()
+                && l.len() <= 63
+                && !l.starts_with('-')
+                && !l.ends_with('-')
+                && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+/// The DIDs atproto supports, checked before they shape a request: `did:plc:` and 24
+/// base32 characters (atproto.com/specs/did, did-method-plc), or `did:web:` and a hostname
+/// without a path; a port (`%3A`) only on `localhost`, as the spec allows for development.
 fn valid_did(s: &str) -> bool {
-    s.starts_with("did:plc:") || s.starts_with("did:web:")
+    if let Some(id) = s.strip_prefix("did:plc:") {
+        return id.len() == 24 && id.bytes().all(|b| matches!(b, b'a'..=b'z' | b'2'..=b'7'));
+    }
+    let Some(rest) = s.strip_prefix("did:web:") else {
+        return false;
+    };
+    match rest.split_once("%3A") {
+        None => valid_hostname(rest),
+        Some((host, port)) => {
+            host == "localhost"
+                && !port.starts_with('0')
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u16>().is_ok()
+        }
+    }
 }
 
 async fn dns(ctx: &Ctx, handle: &str) -> Found {
@@ -94,7 +116,7 @@ fn from_txt(records: &[String]) -> Found {
     match dids.as_slice() {
         [] => Found::Absent("TXT records but none with did=".into()),
         [d] if valid_did(d) => Found::Did(d.to_string()),
-        [_] => Found::Error("TXT did= value is not a supported DID".into()),
+        [_] => Found::Error("TXT did= value is not a valid did:plc or did:web".into()),
         _ => Found::Error("more than one did= TXT record".into()),
     }
 }
@@ -118,7 +140,7 @@ async fn well_known(ctx: &mut Ctx, o: &HandleOptions, handle: &str) -> Found {
             if valid_did(did) && did.len() <= 2048 {
                 Found::Did(did.to_string())
             } else {
-                Found::Error("answer is not a DID".into())
+                Found::Error("answer is not a valid did:plc or did:web".into())
             }
         }
         Fetch::Unsupported(why) => Found::Absent(why),
@@ -270,19 +292,44 @@ pub(super) async fn run(ctx: &mut Ctx, o: &HandleOptions, target: &str) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Found, from_txt, normalise};
+    use super::{Found, from_txt, normalise, valid_did};
+
+    #[test]
+    fn dids_are_checked_before_use() {
+        assert!(valid_did("did:plc:ewvi7nxzyoun6zhxrhs64oiz"));
+        assert!(valid_did("did:web:example.com"));
+        assert!(valid_did("did:web:localhost%3A2583"));
+        for bad in [
+            "did:plc:../../admin/secret?x=",
+            "did:plc:ewvi7nxzyoun6zhxrhs64oi",
+            "did:plc:EWVI7NXZYOUN6ZHXRHS64OIZ",
+            "did:plc:ewvi7nxzyoun6zhxrhs64oi1",
+            "did:web:example.com%3A8443",
+            "did:web:localhost%3A99999",
+            "did:web:example.com:path",
+            "did:web:exa_mple.com",
+            "did:web:",
+            "did:key:z6Mk",
+        ] {
+            assert!(!valid_did(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn txt_records() {
         let r = |v: &[&str]| from_txt(&v.iter().map(|s| s.to_string()).collect::<Vec<_>>());
-        assert!(matches!(r(&["did=did:plc:abc"]), Found::Did(d) if d == "did:plc:abc"));
+        let plc = "did:plc:ewvi7nxzyoun6zhxrhs64oiz";
+        assert!(matches!(r(&[&format!("did={plc}")]), Found::Did(d) if d == plc));
         assert!(matches!(
             r(&["v=spf1 -all", "did=did:web:example.com"]),
             Found::Did(_)
         ));
         assert!(matches!(r(&["v=spf1 -all"]), Found::Absent(_)));
         assert!(matches!(
-            r(&["did=did:plc:a", "did=did:plc:b"]),
+            r(&[
+                "did=did:plc:ewvi7nxzyoun6zhxrhs64oiz",
+                "did=did:plc:aaaaaaaaaaaaaaaaaaaaaaaa"
+            ]),
             Found::Error(_)
         ));
         assert!(matches!(r(&["did=mailto:x"]), Found::Error(_)));

@@ -27,7 +27,11 @@ pub(super) async fn run(ctx: &mut Ctx, o: &JetstreamOptions, target: &str) {
     for c in &o.wanted_collections {
         url.query_pairs_mut().append_pair("wantedCollections", c);
     }
-    let (mut ws, connect) = match firehose::connect(&url, ctx.remaining()).await {
+    let client = firehose::WsClient {
+        tls: ctx.tls.clone(),
+        max_message: firehose::JETSTREAM_MAX_MESSAGE,
+    };
+    let (mut ws, connect) = match firehose::connect(&client, &url, ctx.remaining()).await {
         Ok(x) => x,
         Err(e) => {
             ctx.rec.step("connect", StepStatus::Failed, true, e);
@@ -51,6 +55,10 @@ pub(super) async fn run(ctx: &mut Ctx, o: &JetstreamOptions, target: &str) {
     let deadline = start + limit;
     let result = loop {
         let left = deadline.saturating_duration_since(Instant::now());
+        // A peer that never stops sending keeps `next()` ready; the deadline still holds.
+        if left.is_zero() {
+            break Err(format!("no event within {:.1} s", limit.as_secs_f64()));
+        }
         match tokio::time::timeout(left, ws.next()).await {
             Err(_) => break Err(format!("no event within {:.1} s", limit.as_secs_f64())),
             Ok(None) | Ok(Some(Ok(Message::Close(_)))) => {
@@ -74,7 +82,14 @@ pub(super) async fn run(ctx: &mut Ctx, o: &JetstreamOptions, target: &str) {
         Ok(us) => {
             let first = start.elapsed().as_secs_f64();
             let now_us = chrono::Utc::now().timestamp_micros();
-            let lag = (now_us - us) as f64 / 1e6;
+            let lag = match super::plausible_lag(now_us, us) {
+                Ok(lag) => lag,
+                Err(why) => {
+                    super::impossible(ctx, "jetstream_time", why.clone());
+                    ctx.rec.step("first_event", StepStatus::Failed, true, why);
+                    return;
+                }
+            };
             ctx.rec.gauge(
                 "atproto_jetstream_first_event_seconds",
                 "Time from connect to the first event",

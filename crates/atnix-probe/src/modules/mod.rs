@@ -101,11 +101,16 @@ async fn firehose_steps(
 ) -> Option<i64> {
     let url = http::ws_url(base, "/xrpc/com.atproto.sync.subscribeRepos");
     let limit = ctx.remaining();
+    let client = firehose::WsClient {
+        tls: ctx.tls.clone(),
+        max_message: firehose::FIREHOSE_MAX_MESSAGE,
+    };
+    let client = &client;
     // Liveness (a ping on a live subscription) and the head-seq search use separate
     // connections; run them side by side.
     let live = async {
         let mut stats = FrameStats::default();
-        let r = match firehose::connect(&url, limit).await {
+        let r = match firehose::connect(client, &url, limit).await {
             Ok((mut ws, connect)) => {
                 let pong = firehose::ping(&mut ws, limit.saturating_sub(connect), &mut stats).await;
                 firehose::close(&mut ws).await;
@@ -123,6 +128,7 @@ async fn firehose_steps(
         // Keep a margin for the rest of the report.
         let budget = limit.saturating_sub(Duration::from_millis(100));
         let r = firehose::head_seq(
+            client,
             &url,
             Duration::from_millis(quiet_ms),
             max_steps,
@@ -141,6 +147,17 @@ async fn firehose_steps(
             connect.as_secs_f64(),
         );
     }
+    // A pong says the socket is open, not that it carries a firehose.
+    let live = live.and_then(|pong| {
+        if stats.decode_errors > 0 && stats.by_kind.is_empty() && stats.errors.is_empty() {
+            Err(format!(
+                "pong, but none of the {} frames received was a valid DAG-CBOR frame",
+                stats.decode_errors
+            ))
+        } else {
+            Ok(pong)
+        }
+    });
     let up = match live {
         Ok(pong) => {
             ctx.rec.gauge(
@@ -169,6 +186,15 @@ async fn firehose_steps(
     let mut head = None;
     if let (true, Some(result)) = (up, head_result) {
         match result {
+            // Seqs are JSON integers that JavaScript services keep exactly: beyond 2^53 the
+            // stream is lying, and a lag computed from it would be noise.
+            Ok(h) if h.seq > MAX_SEQ => {
+                impossible(
+                    ctx,
+                    "firehose_seq",
+                    format!("head seq {} is beyond 2^53", h.seq),
+                );
+            }
             Ok(h) => {
                 ctx.rec.gauge(
                     "atproto_firehose_head_seq",
@@ -189,14 +215,15 @@ async fn firehose_steps(
                     && *seq == h.seq
                     && let Ok(t) = chrono::DateTime::parse_from_rfc3339(time)
                 {
-                    let age = (chrono::Utc::now() - t.with_timezone(&chrono::Utc))
-                        .num_milliseconds() as f64
-                        / 1e3;
-                    ctx.rec.gauge(
-                        "atproto_firehose_last_event_age_seconds",
-                        "Age of the newest firehose event",
-                        age,
-                    );
+                    let now_us = chrono::Utc::now().timestamp_micros();
+                    match plausible_lag(now_us, t.timestamp_micros()) {
+                        Ok(age) => ctx.rec.gauge(
+                            "atproto_firehose_last_event_age_seconds",
+                            "Age of the newest firehose event",
+                            age,
+                        ),
+                        Err(why) => impossible(ctx, "firehose_time", why),
+                    }
                 }
                 ctx.rec.step(
                     "firehose_head",
@@ -238,4 +265,56 @@ async fn firehose_steps(
         stats.decode_errors as f64,
     );
     head
+}
+
+/// Largest believable firehose seq (2^53, JavaScript's exact integers).
+pub(super) const MAX_SEQ: i64 = 1 << 53;
+
+/// Events may look this far into the future (clock skew) before their time is impossible.
+const MAX_FUTURE_US: i64 = 300_000_000;
+
+/// ATProto's first events are from 2022; an earlier time is not an event time.
+const EARLIEST_EVENT_US: i64 = 1_640_995_200_000_000;
+
+/// `now - event` in seconds, computed without overflow, or why the event time is impossible.
+pub(crate) fn plausible_lag(now_us: i64, event_us: i64) -> Result<f64, String> {
+    if event_us < EARLIEST_EVENT_US {
+        return Err(format!("event time {event_us} µs is before 2022"));
+    }
+    let lag = now_us.saturating_sub(event_us);
+    if lag < -MAX_FUTURE_US {
+        return Err(format!(
+            "event time {event_us} µs is {:.0} s in the future",
+            -(lag as f64) / 1e6
+        ));
+    }
+    Ok(lag as f64 / 1e6)
+}
+
+/// Record a value the target sent that cannot be true: a failed (not required) step and
+/// `atproto_probe_impossible_values`, instead of a metric with a made-up value.
+pub(crate) fn impossible(ctx: &mut Ctx, what: &'static str, why: String) {
+    ctx.rec.gauge_l(
+        "atproto_probe_impossible_values",
+        "Values the target sent that cannot be true (not exported as metrics)",
+        vec![("value", what.to_string())],
+        1.0,
+    );
+    ctx.rec.step(what, StepStatus::Failed, false, why);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lag_saturates_and_flags_the_impossible() {
+        let now = 1_800_000_000_000_000;
+        assert_eq!(plausible_lag(now, now - 2_000_000), Ok(2.0));
+        assert!(plausible_lag(now, now + 1_000_000).is_ok());
+        assert!(plausible_lag(now, i64::MAX).is_err());
+        assert!(plausible_lag(now, i64::MIN).is_err());
+        assert!(plausible_lag(now, 0).is_err());
+        assert!(plausible_lag(i64::MAX, EARLIEST_EVENT_US).is_ok());
+    }
 }

@@ -106,27 +106,22 @@ async fn list_repos(ctx: &mut Ctx, o: &PdsOptions, base: &url::Url) {
                 return;
             }
         };
-        let body = match resp.json() {
+        // Typed, so that only the two fields counted are kept from each entry.
+        let body: ListPage = match serde_json::from_slice(&resp.body) {
             Ok(b) => b,
             Err(e) => {
-                ctx.rec.step("list_repos", StepStatus::Failed, false, e);
+                ctx.rec.step(
+                    "list_repos",
+                    StepStatus::Failed,
+                    false,
+                    format!("listRepos answer: {e}"),
+                );
                 return;
             }
         };
-        let Some(repos) = body.get("repos").and_then(|r| r.as_array()) else {
-            ctx.rec.step(
-                "list_repos",
-                StepStatus::Failed,
-                false,
-                "listRepos answer has no repos array",
-            );
-            return;
-        };
+        let repos = &body.repos;
         for repo in repos {
-            let status = match (
-                repo.get("active").and_then(|a| a.as_bool()),
-                repo.get("status").and_then(|s| s.as_str()),
-            ) {
+            let status = match (repo.active, repo.status.as_deref()) {
                 (_, Some(s)) => s,
                 (Some(false), None) => "other",
                 _ => "active",
@@ -137,10 +132,7 @@ async fn list_repos(ctx: &mut Ctx, o: &PdsOptions, base: &url::Url) {
                 .unwrap_or(STATUSES.len() - 1);
             counts[i] += 1;
         }
-        cursor = body
-            .get("cursor")
-            .and_then(|c| c.as_str())
-            .map(str::to_string);
+        cursor = body.cursor;
         // A short page is the last one (the PDS still returns a cursor with it).
         if cursor.is_none() || repos.len() < limit as usize {
             complete = true;
@@ -170,4 +162,19 @@ async fn list_repos(ctx: &mut Ctx, o: &PdsOptions, base: &url::Url) {
             if complete { "" } else { ", budget exhausted" }
         ),
     );
+}
+
+/// One listRepos page, or one listHosts page (`hosts` instead of `repos`).
+#[derive(serde::Deserialize)]
+pub(super) struct ListPage {
+    #[serde(alias = "hosts")]
+    pub repos: Vec<ListEntry>,
+    pub cursor: Option<String>,
+}
+
+/// The fields of a listed repo or host that probes count; the rest is skipped unparsed.
+#[derive(serde::Deserialize)]
+pub(super) struct ListEntry {
+    pub active: Option<bool>,
+    pub status: Option<String>,
 }

@@ -73,7 +73,17 @@ pub(super) async fn run(ctx: &mut Ctx, o: &RelayOptions, target: &str, params: &
                         n,
                     );
                 }
-                let seq = body.get("seq").and_then(|v| v.as_i64());
+                let seq = match body.get("seq").and_then(|v| v.as_i64()) {
+                    Some(s) if !(0..=super::MAX_SEQ).contains(&s) => {
+                        super::impossible(
+                            ctx,
+                            "relay_seq",
+                            format!("the relay gives seq {s} for the host"),
+                        );
+                        None
+                    }
+                    seq => seq,
+                };
                 if let Some(s) = seq {
                     ctx.rec.gauge(
                         "atproto_relay_host_seq",
@@ -140,7 +150,7 @@ pub(super) async fn run(ctx: &mut Ctx, o: &RelayOptions, target: &str, params: &
             ctx.rec.gauge(
                 "atproto_relay_host_seq_lag",
                 "PDS head seq minus the relay's seq for that host",
-                (head - relay_seq) as f64,
+                head.saturating_sub(relay_seq) as f64,
             );
         }
     }
@@ -158,14 +168,8 @@ async fn list_hosts(ctx: &mut Ctx, o: &RelayOptions, base: &url::Url) {
         if let Some(c) = &cursor {
             url.query_pairs_mut().append_pair("cursor", c);
         }
-        let body = match http::get(ctx, "list_hosts", url, None).await {
-            Fetch::Ok(r) => match r.json() {
-                Ok(b) => b,
-                Err(e) => {
-                    ctx.rec.step("list_hosts", StepStatus::Failed, false, e);
-                    return;
-                }
-            },
+        let resp = match http::get(ctx, "list_hosts", url, None).await {
+            Fetch::Ok(r) => r,
             Fetch::Unsupported(why) => {
                 ctx.rec
                     .step("list_hosts", StepStatus::Unsupported, false, why);
@@ -176,24 +180,26 @@ async fn list_hosts(ctx: &mut Ctx, o: &RelayOptions, base: &url::Url) {
                 return;
             }
         };
-        let Some(hosts) = body.get("hosts").and_then(|h| h.as_array()) else {
-            ctx.rec.step(
-                "list_hosts",
-                StepStatus::Failed,
-                false,
-                "listHosts answer has no hosts array",
-            );
-            return;
+        // Typed, so that only the status is kept from each entry.
+        let body: super::pds::ListPage = match serde_json::from_slice(&resp.body) {
+            Ok(b) => b,
+            Err(e) => {
+                ctx.rec.step(
+                    "list_hosts",
+                    StepStatus::Failed,
+                    false,
+                    format!("listHosts answer: {e}"),
+                );
+                return;
+            }
         };
+        let hosts = &body.repos;
         for h in hosts {
-            let s = status_label(h.get("status").and_then(|s| s.as_str()));
+            let s = status_label(h.status.as_deref());
             let i = HOST_STATUSES.iter().position(|k| *k == s).unwrap_or(5);
             counts[i] += 1;
         }
-        cursor = body
-            .get("cursor")
-            .and_then(|c| c.as_str())
-            .map(str::to_string);
+        cursor = body.cursor;
         if cursor.is_none() || hosts.len() < 1000 {
             complete = true;
             break;

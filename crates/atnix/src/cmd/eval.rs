@@ -68,6 +68,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         reports.extend(harness.stub_conformance()?);
         reports.extend(harness.vm_tests(args.opts.jobs)?);
         reports.extend(harness.nur_check()?);
+        reports.extend(harness.flake_check()?);
     }
     let failed = reports.iter().filter(|r| !r.outcome.passed()).count();
     if args.json {

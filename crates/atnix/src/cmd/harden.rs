@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use atnix_eval::harden::{self, Grade, VerifyRoot};
-use serde::Deserialize;
+use atnix_eval::{Manifest, RenderedUnit};
 use serde_json::json;
 
 use super::eval::EvalOpts;
@@ -29,21 +29,6 @@ pub struct Args {
 
 /// The goal every shipped unit should meet (the threshold fails the run).
 const GOAL: f64 = 1.5;
-
-#[derive(Deserialize)]
-struct Manifest {
-    units: Vec<ManifestUnit>,
-}
-
-#[derive(Deserialize)]
-struct ManifestUnit {
-    unit: String,
-    module: String,
-    #[serde(default)]
-    fixture: bool,
-    #[serde(default)]
-    scripts: BTreeMap<String, String>,
-}
 
 struct Row {
     module: String,
@@ -143,10 +128,10 @@ fn top_text(g: &Grade) -> String {
 }
 
 fn grade_dir(dir: &Path) -> anyhow::Result<Vec<Row>> {
-    let manifest: Option<Manifest> = match std::fs::read(dir.join("manifest.json")) {
-        Ok(bytes) => Some(serde_json::from_slice(&bytes).context("manifest.json is not valid")?),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(e).context("cannot read manifest.json"),
+    // A directory of unit files without a manifest is graded too.
+    let manifest = match dir.join(Manifest::FILE).exists() {
+        true => Some(Manifest::load_dir(dir)?),
+        false => None,
     };
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
@@ -155,7 +140,7 @@ fn grade_dir(dir: &Path) -> anyhow::Result<Vec<Row>> {
         .filter(|n| n.ends_with(".service") || n.ends_with(".socket") || n.ends_with(".timer"))
         .collect();
     names.sort();
-    let by_unit: BTreeMap<&str, &ManifestUnit> = manifest
+    let by_unit: BTreeMap<&str, &RenderedUnit> = manifest
         .as_ref()
         .map(|m| m.units.iter().map(|u| (u.unit.as_str(), u)).collect())
         .unwrap_or_default();
@@ -209,7 +194,7 @@ fn grade_dir(dir: &Path) -> anyhow::Result<Vec<Row>> {
 fn exec_paths(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|l| l.split_once('='))
-        .filter(|(k, _)| k.starts_with("Exec"))
+        .filter(|(k, _)| atnix_eval::render::EXEC_DIRECTIVES.contains(&k.trim()))
         .filter_map(|(_, v)| atnix_eval::render::exec_path(v))
         .collect()
 }

@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use atnix_prefetch::GitMode;
+use atnix_prefetch::{Fetcher, GitMode};
 use serde_json::Value;
 
 #[derive(clap::Args, Debug)]
@@ -38,12 +38,11 @@ type Fields = Vec<(&'static str, Value)>;
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     // Fail on a bad --write target before any fetching.
     let existing_fetcher = match &args.write {
-        Some(path) => Some(read_fetcher(path)?),
+        Some(path) => Some(atnix_pin::read_fetcher(path)?),
         None => None,
     };
-    let (pin, updates, fetcher): (Fields, Fields, &str) = if let Some(url) = &args.url {
-        let hash = atnix_prefetch::prefetch_url(url, args.unpack)
-            .with_context(|| format!("cannot prefetch {url}"))?;
+    let (pin, updates, fetcher): (Fields, Fields, Fetcher) = if let Some(url) = &args.url {
+        let hash = atnix_prefetch::prefetch_url(url, args.unpack)?;
         let hash = Value::from(hash.to_sri());
         (
             vec![
@@ -52,7 +51,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 ("hash", hash.clone()),
             ],
             vec![("url", url.as_str().into()), ("hash", hash)],
-            "url",
+            Fetcher::Url,
         )
     } else {
         let repo = args.repo.as_deref().expect("clap requires repo or --url");
@@ -67,12 +66,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             GitMode::Archive
         };
         let got = atnix_prefetch::prefetch_git(repo, rev, mode)
-            .with_context(|| format!("cannot prefetch {repo} at {rev}"))?;
+            .with_context(|| format!("cannot prefetch rev {rev}"))?;
         let is_url = !Path::new(repo).exists();
         let mut pin: Fields = Vec::new();
         let fetcher = match (mode, atnix_prefetch::infer_locator(repo)) {
             (GitMode::Archive, Some(loc)) => {
-                pin.push(("fetcher", loc.fetcher.into()));
+                pin.push(("fetcher", loc.fetcher.name().into()));
                 pin.push(("owner", loc.owner.into()));
                 pin.push(("repo", loc.repo.into()));
                 loc.fetcher
@@ -81,14 +80,14 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 if is_url {
                     pin.push(("url", repo.into()));
                 }
-                "github"
+                Fetcher::GitHub
             }
             (GitMode::Checkout { .. }, _) => {
                 pin.push(("fetcher", "git".into()));
                 if is_url {
                     pin.push(("url", repo.into()));
                 }
-                "git"
+                Fetcher::Git
             }
         };
         let rev = Value::from(got.rev);
@@ -99,7 +98,8 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
 
     if let (Some(path), Some(existing)) = (&args.write, existing_fetcher) {
-        check_fetcher(existing.as_deref(), fetcher, args.checkout)
+        check_fetcher(existing, fetcher)
+            .and_then(|()| check_unpack(path, existing, args.unpack))
             .with_context(|| format!("not updating {}", path.display()))?;
         atnix_prefetch::update_source_json(path, &updates)
             .with_context(|| format!("cannot update {}", path.display()))?;
@@ -109,38 +109,45 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The `fetcher` field of an existing source.json (which must be a JSON object).
-fn read_fetcher(path: &Path) -> anyhow::Result<Option<String>> {
-    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let doc: Value = serde_json::from_slice(&text)
-        .with_context(|| format!("{} is not valid JSON", path.display()))?;
-    let Value::Object(map) = doc else {
-        bail!("{} is not a JSON object", path.display());
-    };
-    Ok(map
-        .get("fetcher")
-        .and_then(Value::as_str)
-        .map(str::to_owned))
-}
-
 /// Refuses to record a hash computed with other semantics than the file's fetcher uses.
-fn check_fetcher(existing: Option<&str>, computed: &str, checkout: bool) -> anyhow::Result<()> {
+fn check_fetcher(existing: Fetcher, computed: Fetcher) -> anyhow::Result<()> {
     let ok = match existing {
-        None => true,
-        Some("github" | "tangled") => !checkout && computed != "url",
-        Some("git") => checkout,
-        Some("url") => computed == "url",
-        Some(other) => bail!("unknown fetcher {other:?}"),
+        Fetcher::GitHub | Fetcher::Tangled => {
+            matches!(computed, Fetcher::GitHub | Fetcher::Tangled)
+        }
+        Fetcher::Git => computed == Fetcher::Git,
+        Fetcher::Url => computed == Fetcher::Url,
+        Fetcher::CratesIo => bail!(
+            "its fetcher is \"crates-io\", which `atnix prefetch --write` does not update; fetchCrate's hash \
+             is the one `atnix prefetch --url https://crates.io/api/v1/crates/NAME/VERSION/download --unpack` prints"
+        ),
     };
     if !ok {
         bail!(
             "its fetcher is {:?}, which hashes a different tree; use {}",
-            existing.unwrap_or_default(),
+            existing.name(),
             match existing {
-                Some("git") => "--checkout",
-                Some("url") => "--url",
+                Fetcher::Git => "--checkout",
+                Fetcher::Url => "--url",
                 _ => "the default git archive mode (no --checkout)",
             }
+        );
+    }
+    Ok(())
+}
+
+/// A `url` pin says whether Nix unpacks the download; the hash must agree.
+fn check_unpack(path: &Path, existing: Fetcher, unpack: bool) -> anyhow::Result<()> {
+    if existing != Fetcher::Url {
+        return Ok(());
+    }
+    let text = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let doc: Value = serde_json::from_slice(&text)?;
+    let wants = doc.get("unpack").and_then(Value::as_bool).unwrap_or(false);
+    if wants != unpack {
+        bail!(
+            "its `unpack` is {wants}, so the hash must be computed {} --unpack",
+            if wants { "with" } else { "without" }
         );
     }
     Ok(())

@@ -1,10 +1,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use anyhow::Context;
-use atnix_eval::RunOptions;
-use atnix_eval::harness::Rendered;
-use serde_json::json;
+use atnix_eval::{Manifest, RunOptions};
 
 use super::eval::EvalOpts;
 
@@ -34,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn render(opts: &EvalOpts, fixtures: bool) -> anyhow::Result<Rendered> {
+pub fn render(opts: &EvalOpts, fixtures: bool) -> anyhow::Result<Manifest> {
     let harness = opts.harness()?;
     Ok(harness.render(&RunOptions {
         module: opts.module.clone(),
@@ -44,19 +41,6 @@ pub fn render(opts: &EvalOpts, fixtures: bool) -> anyhow::Result<Rendered> {
 }
 
 /// Writes the unit files and DIR/manifest.json (read by `atnix smoke` and `atnix harden`).
-pub fn write(rendered: &Rendered, dir: &Path) -> anyhow::Result<()> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    for u in &rendered.units {
-        let p = dir.join(&u.unit);
-        std::fs::write(&p, &u.text).with_context(|| format!("cannot write {}", p.display()))?;
-    }
-    let manifest = json!({
-        "generatedBy": "atnix render",
-        "units": rendered.units,
-        "cases": rendered.cases,
-    });
-    let p = dir.join("manifest.json");
-    std::fs::write(&p, serde_json::to_string_pretty(&manifest)? + "\n")
-        .with_context(|| format!("cannot write {}", p.display()))?;
-    Ok(())
+pub fn write(rendered: &Manifest, dir: &Path) -> anyhow::Result<()> {
+    Ok(rendered.write_dir(dir)?)
 }

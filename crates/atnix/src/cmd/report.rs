@@ -12,7 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
-use atnix_lint::{Inventory, SourcePin};
+use atnix_lint::Inventory;
+use atnix_prefetch::SourcePin;
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
@@ -37,6 +38,16 @@ pub enum Verdict {
     Mismatch { got: String },
     Unreachable(String),
     Offline,
+}
+
+impl From<atnix_prefetch::Verdict> for Verdict {
+    fn from(v: atnix_prefetch::Verdict) -> Self {
+        match v {
+            atnix_prefetch::Verdict::Verified => Verdict::Verified,
+            atnix_prefetch::Verdict::Mismatch { got } => Verdict::Mismatch { got },
+            atnix_prefetch::Verdict::Unreachable(reason) => Verdict::Unreachable(reason),
+        }
+    }
 }
 
 impl Verdict {
@@ -138,7 +149,7 @@ fn verify_all(
                         break;
                     };
                     progress.set_message((*file).clone());
-                    let verdict = verify(pin, timeout);
+                    let verdict = Verdict::from(atnix_prefetch::verify_pin(pin, timeout));
                     tracing::info!(file = %file, ?verdict, "pin checked");
                     results
                         .lock()
@@ -151,86 +162,6 @@ fn verify_all(
     });
     progress.finish_and_clear();
     Ok(results.into_inner().expect("threads joined"))
-}
-
-/// What the pin's fetcher would compute, by the atnix-prefetch library.
-/// `url` pins do not say whether Nix unpacks them, so both fetchurl's flat
-/// hash and fetchzip's unpacked hash are tried.
-fn recompute(pin: &SourcePin) -> Result<Vec<String>, String> {
-    use atnix_prefetch::{GitMode, prefetch_git, prefetch_url};
-    let short = |e: atnix_prefetch::Error| short_reason(&e.to_string());
-    match pin.fetcher.as_str() {
-        "github" | "tangled" | "git" => {
-            let url = pin.git_url().ok_or("no repository URL")?;
-            let rev = pin.rev.as_deref().ok_or("no rev")?;
-            let mode = if pin.fetcher == "git" {
-                GitMode::Checkout { submodules: false }
-            } else {
-                GitMode::Archive
-            };
-            let got = prefetch_git(&url, rev, mode).map_err(short)?;
-            Ok(vec![got.hash.to_sri()])
-        }
-        "url" => {
-            let url = pin.url.as_deref().ok_or("no url")?;
-            let flat = prefetch_url(url, false).map_err(short)?.to_sri();
-            if flat == pin.hash {
-                return Ok(vec![flat]);
-            }
-            match prefetch_url(url, true) {
-                Ok(unpacked) => Ok(vec![unpacked.to_sri(), flat]),
-                Err(_) => Ok(vec![flat]),
-            }
-        }
-        other => Err(format!("cannot recompute a {other} pin")),
-    }
-}
-
-/// Recomputes one pin on a worker thread, giving up at the deadline (the
-/// thread is left to finish on its own; its git runs without a terminal prompt).
-fn verify(pin: &SourcePin, timeout: Duration) -> Verdict {
-    let (tx, rx) = std::sync::mpsc::channel();
-    let owned = pin.clone();
-    std::thread::spawn(move || {
-        let _ = tx.send(recompute(&owned));
-    });
-    match rx.recv_timeout(timeout) {
-        Ok(Ok(got)) => {
-            if got.contains(&pin.hash) {
-                Verdict::Verified
-            } else {
-                Verdict::Mismatch {
-                    got: got.join(" or "),
-                }
-            }
-        }
-        Ok(Err(reason)) => Verdict::Unreachable(reason),
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            Verdict::Unreachable(format!("timed out after {}s", timeout.as_secs()))
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            Verdict::Unreachable("the prefetch thread panicked".to_owned())
-        }
-    }
-}
-
-/// The last meaningful line of an error message, shortened.
-fn short_reason(stderr: &str) -> String {
-    let line = stderr
-        .lines()
-        .map(str::trim)
-        .rfind(|l| !l.is_empty())
-        .unwrap_or("prefetch failed");
-    // git's own words are the useful part: "fatal: unable to access 'URL': Could
-    // not resolve host: github.com" → "Could not resolve host: github.com".
-    let line = line.rsplit_once("fatal: ").map_or(line, |(_, l)| l);
-    let line = line.rsplit_once("': ").map_or(line, |(_, l)| l);
-    let line = line.strip_prefix("error: ").unwrap_or(line).trim();
-    let mut short: String = line.chars().take(100).collect();
-    if short.len() < line.len() {
-        short.push('…');
-    }
-    short
 }
 
 fn read_grades(root: &Path) -> (Vec<Grade>, Option<String>) {
@@ -286,11 +217,10 @@ fn render(
             let (source, rev, hash, dep, verified) = match (&p.source, &p.source_file) {
                 (Some(Ok(pin)), Some(file)) => (
                     md_escape(&pin.locator()),
-                    pin.rev
-                        .as_deref()
+                    pin.rev()
                         .map(|r| code(&r[..r.len().min(12)]))
                         .unwrap_or("–".into()),
-                    code(&pin.hash),
+                    code(pin.hash()),
                     match (pin.dependency_hash(), p.dependency_hash_key()) {
                         (Some((k, v)), _) => format!("{k} {}", code(v)),
                         (None, Some(k)) => format!("**missing {k}**"),
@@ -437,37 +367,4 @@ fn render(
         let _ = writeln!(md, "```");
     }
     md
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn reasons_are_short_and_last() {
-        assert_eq!(
-            short_reason("warning: x\nerror: cannot reach github.com\n\n"),
-            "cannot reach github.com"
-        );
-        assert_eq!(
-            short_reason(
-                "git fetch failed for https://github.com/o/r.git: fatal: unable to access 'https://github.com/o/r.git/': Could not resolve host: github.com"
-            ),
-            "Could not resolve host: github.com"
-        );
-        assert!(short_reason(&"x".repeat(300)).chars().count() <= 101);
-    }
-
-    #[test]
-    fn unknown_fetcher_is_unreachable_not_fatal() {
-        let pin = SourcePin {
-            fetcher: "svn".into(),
-            hash: "sha256-x".into(),
-            ..Default::default()
-        };
-        assert_eq!(
-            verify(&pin, Duration::from_secs(5)),
-            Verdict::Unreachable("cannot recompute a svn pin".into())
-        );
-    }
 }

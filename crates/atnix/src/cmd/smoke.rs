@@ -2,8 +2,8 @@
 //! hardening, and check they stay up and answer.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::PathBuf;
+use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -14,9 +14,17 @@ use atnix_smoke::{Options, Rendered};
 pub struct Args {
     /// Units or module names to test (default: every rendered module).
     pub units: Vec<String>,
-    /// Directory written by `atnix render --out` (default: render now into a scratch directory).
+    /// Directory written by `atnix render --out` (default: render now, in this
+    /// process, into a scratch directory).
     #[arg(long, value_name = "DIR")]
     pub rendered: Option<PathBuf>,
+    /// Without --rendered: a nixpkgs `lib` directory to evaluate the modules with.
+    #[arg(long, env = "NIXPKGS_LIB", value_name = "DIR")]
+    pub nixpkgs_lib: Option<PathBuf>,
+    /// Without --rendered: the repository root (default: the nearest parent with
+    /// tests/eval/driver.nix).
+    #[arg(long, value_name = "DIR")]
+    pub repo: Option<PathBuf>,
     /// Where the Debian 12 root file system is built once and cached.
     #[arg(
         long,
@@ -61,11 +69,20 @@ fn smoke(args: Args) -> anyhow::Result<ExitCode> {
     let work = atnix_smoke::scratch_dir()?;
     atnix_smoke::install_interrupt_handler()?;
 
-    let rendered_dir = match &args.rendered {
-        Some(dir) => dir.clone(),
-        None => render_now(work.path())?,
+    let rendered = match &args.rendered {
+        Some(dir) => Rendered::load(dir)?,
+        None => {
+            let opts = super::eval::EvalOpts {
+                nixpkgs_lib: args.nixpkgs_lib.clone(),
+                module: None,
+                repo: args.repo.clone(),
+                jobs: 2,
+            };
+            let manifest = super::render::render(&opts, false)?;
+            Rendered::write(manifest, &work.path().join("rendered"))?
+        }
     };
-    let rendered = Rendered::load(&rendered_dir)?;
+    let rendered_dir = rendered.dir.clone();
     let mut services = atnix_smoke::plan(&rendered);
     if !args.units.is_empty() {
         for wanted in &args.units {
@@ -197,22 +214,4 @@ fn selects(service: &atnix_smoke::Service, wanted: &str) -> bool {
     service.module == wanted
         || service.spec.as_ref().is_ok_and(|s| s.unit == wanted)
         || service.units.iter().any(|u| u.unit == wanted)
-}
-
-fn render_now(work: &Path) -> anyhow::Result<PathBuf> {
-    let out = work.join("rendered");
-    let exe = std::env::current_exe().context("locating the atnix executable")?;
-    tracing::info!("$ {} render --out {}", exe.display(), out.display());
-    let status = Command::new(&exe)
-        .arg("render")
-        .arg("--out")
-        .arg(&out)
-        // Keep stdout for the table.
-        .stdout(std::io::stderr())
-        .status()
-        .context("running `atnix render`")?;
-    if !status.success() {
-        bail!("`atnix render --out {}` failed: {status}", out.display());
-    }
-    Ok(out)
 }

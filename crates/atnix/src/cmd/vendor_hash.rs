@@ -1,4 +1,4 @@
-//! cargoHash and npmDepsHash computed from lockfiles without Nix
+//! cargoHash, npmDepsHash, buildGoModule's vendorHash and fetchPnpmCache's hash computed without Nix
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -12,9 +12,9 @@ pub enum Kind {
     Cargo,
     /// npmDepsHash of buildNpmPackage (fetchNpmDeps) from package-lock.json.
     Npm,
-    /// Refused: vendorHash needs the Go toolchain and module proxy.
+    /// vendorHash of buildGoModule (proxyVendor = false) from a Go source directory; runs `go mod vendor`.
     Go,
-    /// Refused: pnpmDeps.hash needs pnpm's own store layout.
+    /// The hash of fetchPnpmCache from pnpm-lock.yaml (fetchPnpmDeps is refused).
     Pnpm,
 }
 
@@ -24,9 +24,10 @@ pub struct Args {
     #[arg(value_enum)]
     pub kind: Kind,
     /// The lockfile, or the source directory that holds it.
-    #[arg(value_name = "LOCKFILE_OR_SRC_DIR", required_if_eq_any = [("kind", "cargo"), ("kind", "npm")])]
+    /// For go: the source directory (after any patches the package applies).
+    #[arg(value_name = "LOCKFILE_OR_SRC_DIR", required_if_eq_any = [("kind", "cargo"), ("kind", "npm"), ("kind", "go"), ("kind", "pnpm")])]
     pub path: Option<PathBuf>,
-    /// Store the hash in this source.json (as "cargoHash" or "npmDepsHash"), keeping its other fields.
+    /// Store the hash in this source.json (as "cargoHash", "npmDepsHash", "vendorHash" or "pnpmCacheHash"), keeping its other fields.
     #[arg(long, value_name = "SOURCE_JSON")]
     pub write: Option<PathBuf>,
     /// Content-addressed download cache [default: the user's cache directory, e.g. ~/.cache/atnix].
@@ -38,44 +39,68 @@ pub struct Args {
     /// Seconds a connection may stay silent before the attempt counts as failed.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
-    /// fetchNpmDeps fetcher version (npm only); only 1 can be computed exactly.
-    #[arg(long, default_value_t = 1)]
-    pub fetcher_version: u8,
+    /// npm: fetchNpmDeps' fetcherVersion; only 1 can be computed exactly [default: 1].
+    /// pnpm: fetchPnpmDeps' fetcherVersion, which is refused (use fetchPnpmCache, the default).
+    #[arg(long)]
+    pub fetcher_version: Option<u8>,
+    /// go: buildGoModule's modRoot, the directory of go.mod inside the source.
+    #[arg(long, value_name = "DIR", default_value = ".")]
+    pub mod_root: PathBuf,
+    /// go: buildGoModule's deleteVendor (remove the source's vendor/ first).
+    #[arg(long)]
+    pub delete_vendor: bool,
+    /// go: buildGoModule's proxyVendor; refused, its output is not determined by the source.
+    #[arg(long)]
+    pub proxy_vendor: bool,
+    /// go: the Go toolchain to run `go mod vendor` with.
+    #[arg(long, value_name = "PATH", default_value = "go")]
+    pub go: PathBuf,
+    /// go: GOPROXY for the downloads (goModules passes it through) [default: $GOPROXY, else Go's default].
+    #[arg(long, value_name = "URL")]
+    pub goproxy: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.kind {
-        Kind::Go => bail!(
-            "`vendor-hash go` is not supported: buildGoModule's vendorHash is the output of `go mod vendor` \
-             run by the Go toolchain at nixpkgs' version with data from the module proxy; go.sum alone does \
-             not determine it. Compute it with the real tool instead: run `nix-prefetch` on the package's \
-             goModules (or build goModules once with Nix) and record the hash it reports"
+        Kind::Pnpm if args.fetcher_version.is_some() => bail!(
+            "fetchPnpmDeps (fetcherVersion {}) is refused: its output is a pnpm store written by \
+             `pnpm install`, whose files and layout change between pnpm releases (even minor ones), so \
+             only the exact pnpm build nixpkgs uses reproduces the hash. Use nixpkgs' fetchPnpmCache \
+             with pnpmCacheConfigHook instead (atnix vendor-hash pnpm without --fetcher-version), which \
+             keeps each lockfile tarball as downloaded, or build pnpmDeps once with Nix",
+            args.fetcher_version.unwrap_or_default()
         ),
-        Kind::Pnpm => bail!(
-            "`vendor-hash pnpm` is not supported: pnpmDeps.hash is the hash of a real pnpm store written by \
-             `pnpm install` (its layout depends on the pnpm major version and fetcherVersion). Compute it with \
-             the real tool instead: run `nix-prefetch` on the package's pnpmDeps (or build pnpmDeps once with \
-             Nix) and record the hash it reports"
-        ),
-        Kind::Npm if args.fetcher_version != 1 => bail!(
+        Kind::Npm if args.fetcher_version.is_some_and(|v| v != 1) => bail!(
             "--fetcher-version {} is refused: fetcher version 2 adds npm registry packuments, whose content \
              depends on live registry data (signatures, fields that change after publication), so the hash \
              is not determined by the lockfile. Use npmDepsFetcherVersion = 1, or build once with Nix",
-            args.fetcher_version
+            args.fetcher_version.unwrap_or_default()
         ),
-        Kind::Cargo | Kind::Npm => {}
+        Kind::Cargo | Kind::Npm | Kind::Go | Kind::Pnpm => {}
     }
-    if args.kind == Kind::Cargo && args.fetcher_version != 1 {
-        bail!("--fetcher-version applies to npm only");
+    if matches!(args.kind, Kind::Cargo | Kind::Go) && args.fetcher_version.is_some() {
+        bail!("--fetcher-version applies to npm and pnpm only");
     }
-    let path = args.path.expect("clap requires a path for cargo and npm");
-    if let Some(sj) = &args.write
-        && !sj.is_file()
-    {
-        bail!(
-            "--write {}: no such file (it must be an existing source.json)",
-            sj.display()
-        );
+    let go_only = args.mod_root != std::path::Path::new(".")
+        || args.delete_vendor
+        || args.proxy_vendor
+        || args.goproxy.is_some()
+        || args.go != std::path::Path::new("go");
+    if args.kind != Kind::Go && go_only {
+        bail!("--mod-root, --delete-vendor, --proxy-vendor, --go and --goproxy apply to go only");
+    }
+    let path = args
+        .path
+        .expect("clap requires a path for cargo, npm and go");
+    if let Some(sj) = &args.write {
+        if !sj.is_file() {
+            bail!(
+                "--write {}: no such file (it must be an existing source.json)",
+                sj.display()
+            );
+        }
+        // Refuse a file that is not a pin before any download.
+        atnix_pin::read_fetcher(sj)?;
     }
     let cache_dir = match args.cache_dir {
         Some(d) => d,
@@ -90,7 +115,26 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let (hash, field) = match args.kind {
         Kind::Cargo => (atnix_vendor::cargo_hash(&path, &cache, &opts)?, "cargoHash"),
-        _ => (atnix_vendor::npm_hash(&path, &cache, &opts)?, "npmDepsHash"),
+        Kind::Go => {
+            let go = atnix_vendor::GoOptions {
+                mod_root: args.mod_root,
+                delete_vendor: args.delete_vendor,
+                proxy_vendor: args.proxy_vendor,
+                go: args.go,
+                goproxy: args
+                    .goproxy
+                    .or_else(|| std::env::var("GOPROXY").ok().filter(|p| !p.is_empty())),
+            };
+            (
+                atnix_vendor::go_vendor_hash(&path, &cache, &opts, &go)?,
+                "vendorHash",
+            )
+        }
+        Kind::Pnpm => (
+            atnix_vendor::pnpm_cache_hash(&path, &cache, &opts)?,
+            "pnpmCacheHash",
+        ),
+        Kind::Npm => (atnix_vendor::npm_hash(&path, &cache, &opts)?, "npmDepsHash"),
     };
     let sri = hash.to_sri();
     if let Some(sj) = &args.write {

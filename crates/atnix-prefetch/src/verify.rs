@@ -1,0 +1,153 @@
+//! Recomputing a source.json's hash and comparing it with the pin.
+
+use std::time::{Duration, Instant};
+
+use atnix_pin::{Fetcher, SourcePin};
+
+use crate::{Error, GitMode};
+
+/// Whether a recomputed pin matches its source.json.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Verified,
+    /// The fetcher computes another hash.
+    Mismatch {
+        got: String,
+    },
+    /// The source could not be fetched (in time); the reason is short.
+    Unreachable(String),
+}
+
+/// Recomputes `pin`'s source hash as its fetcher would and compares it.
+///
+/// Git sources are fetched by git processes that are killed, with their
+/// children, when `timeout` runs out; nothing keeps running after this returns.
+/// Downloads (`url`, `crates-io`) run on the calling thread through
+/// [`crate::prefetch_url`], which takes no deadline: a download that finishes
+/// late counts as timed out, but one that never finishes is only stopped by
+/// the HTTP client's own timeouts.
+pub fn verify_pin(pin: &SourcePin, timeout: Duration) -> Verdict {
+    let deadline = Instant::now() + timeout;
+    let got = match recompute(pin, deadline) {
+        Ok(got) => got,
+        Err(Error::TimedOut { .. }) => {
+            return Verdict::Unreachable(format!("timed out after {}s", timeout.as_secs()));
+        }
+        Err(e) => return Verdict::Unreachable(atnix_diag::short_reason(&e.to_string())),
+    };
+    if Instant::now() > deadline {
+        return Verdict::Unreachable(format!("timed out after {}s", timeout.as_secs()));
+    }
+    if got == pin.hash() {
+        Verdict::Verified
+    } else {
+        Verdict::Mismatch { got }
+    }
+}
+
+fn recompute(pin: &SourcePin, deadline: Instant) -> Result<String, Error> {
+    if let Some(url) = pin.git_url() {
+        let rev = pin.rev().expect("git pins have a rev");
+        let mode = match &pin.source {
+            atnix_pin::Source::Git(g) => GitMode::Checkout {
+                submodules: g.fetch_submodules.unwrap_or(false),
+            },
+            _ => GitMode::Archive,
+        };
+        let got = crate::git::prefetch_git_until(&url, rev, mode, Some(deadline))?;
+        return Ok(got.hash.to_sri());
+    }
+    let (url, unpack) = pin
+        .download()
+        .expect("every fetcher is either git or a download");
+    debug_assert!(matches!(pin.fetcher(), Fetcher::Url | Fetcher::CratesIo));
+    Ok(crate::prefetch_url(&url, unpack)?.to_sri())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &std::path::Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .args(args)
+            .env("GIT_AUTHOR_NAME", "t")
+            .env("GIT_AUTHOR_EMAIL", "t@example.invalid")
+            .env("GIT_COMMITTER_NAME", "t")
+            .env("GIT_COMMITTER_EMAIL", "t@example.invalid")
+            .output()
+            .expect("git runs");
+        assert!(out.status.success(), "{:?}", out);
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    }
+
+    fn pin(text: &str) -> SourcePin {
+        atnix_pin::parse(text.as_bytes()).expect("valid pin")
+    }
+
+    #[test]
+    fn local_git_pin_is_verified_or_mismatched() {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = dir.path();
+        git(repo, &["init", "-q"]);
+        std::fs::write(repo.join("a"), "a\n").unwrap();
+        git(repo, &["add", "a"]);
+        git(repo, &["commit", "-q", "-m", "a"]);
+        let rev = git(repo, &["rev-parse", "HEAD"]);
+        let hash = crate::prefetch_git(
+            repo.to_str().unwrap(),
+            &rev,
+            GitMode::Checkout { submodules: false },
+        )
+        .unwrap()
+        .hash
+        .to_sri();
+        let good = pin(&format!(
+            r#"{{"fetcher":"git","url":"{}","rev":"{rev}","hash":"{hash}"}}"#,
+            repo.display()
+        ));
+        assert_eq!(
+            verify_pin(&good, Duration::from_secs(60)),
+            Verdict::Verified
+        );
+        let other = "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=";
+        let bad = pin(&format!(
+            r#"{{"fetcher":"git","url":"{}","rev":"{rev}","hash":"{other}"}}"#,
+            repo.display()
+        ));
+        assert_eq!(
+            verify_pin(&bad, Duration::from_secs(60)),
+            Verdict::Mismatch { got: hash }
+        );
+    }
+
+    #[test]
+    fn a_git_server_that_never_answers_times_out() {
+        // A listener that accepts and then says nothing: git's smart-HTTP
+        // request hangs until the deadline kills it.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let hold = std::thread::spawn(move || {
+            let conn = listener.accept();
+            std::thread::sleep(Duration::from_secs(5));
+            drop(conn);
+        });
+        let rev = "0123456789abcdef0123456789abcdef01234567";
+        let p = pin(&format!(
+            r#"{{"fetcher":"git","url":"http://127.0.0.1:{port}/r.git","rev":"{rev}","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#
+        ));
+        let start = Instant::now();
+        assert_eq!(
+            verify_pin(&p, Duration::from_secs(1)),
+            Verdict::Unreachable("timed out after 1s".into())
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
+        hold.join().unwrap();
+    }
+}
