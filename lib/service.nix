@@ -1,9 +1,11 @@
 # The service helper every atnix NixOS module builds on. Needs only nixpkgs'
-# lib; import it from a module as
+# lib. A module normally goes through ./service-module.nix (the module
+# builder below); the other builders also work alone:
 #
 #   svc = import ../lib/service.nix { inherit lib; };
 #
-# and add `imports = [ svc.portsModule ];` so the port registry exists.
+# and then the module adds `imports = [ svc.portsModule ];` so the port
+# registry exists.
 #
 # Option builders (each returns options to merge into `options.services.<x>`):
 #   packageOption pkgs attr            `package`, from this repository's set
@@ -32,7 +34,7 @@
 # Module builder, the usual way to write a service module (through
 # ./service-module.nix, which supplies the arguments):
 #   import ../lib/service-module.nix (
-#     { cfg, opt, lib, pkgs, svc, config }:
+#     { cfg, lib, svc, ... }:        # also: opt, pkgs, config
 #     {
 #       path = [ "<app>" ];          # services.<app> (or [ "<family>" "<app>" ])
 #       name = "<app>";              # for descriptions
@@ -144,9 +146,9 @@ rec {
         default = "127.0.0.1";
         example = "::";
         description = ''
-          Address ${name} listens on. Loopback by default: put it behind the
-          nginx virtual host (`nginx.enable`) or set `openFirewall` and a
-          public address.
+          Address ${name} listens on. Loopback by default: put it behind a
+          reverse proxy (the `nginx` options, where the module has them) or
+          set a public address and `openFirewall`.
         '';
       };
       port = mkOption {

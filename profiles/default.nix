@@ -1,4 +1,9 @@
 # Profiles: plain NixOS configuration (mostly lib.mkDefault values) combining
-# our modules for a whole deployment, by name -> path. None yet.
+# our modules for a whole deployment, by name -> path. Each expects every
+# atnix module to be imported (nixosModules.default); evaluation cases in
+# tests/eval/cases/<name>.nix, VM tests in tests/nixos/<name>.nix.
 {
+  simple-pds = ./simple-pds.nix;
+  managed-pds = ./managed-pds.nix;
+  enterprise-pds = ./enterprise-pds.nix;
 }

@@ -59,9 +59,10 @@ rustPlatform.buildRustPackage (finalAttrs: {
     nix # atnix-nar tests compare with nix-hash
   ];
 
-  # The sandbox has no network, no ../shared/vectors beside the source and no
-  # systemd to boot. Tests that need one of these carry the word in their name
-  # (see CONTRIBUTING.md); CI runs them, the package build skips them.
+  # The sandbox has no network (the vendor-hash vectors download the crates
+  # and npm packages their lockfiles name) and no systemd to boot. Tests that
+  # need one of these carry the word in their name (see CONTRIBUTING.md); CI
+  # runs them, the package build skips them.
   checkFlags = [
     "--skip=network"
     "--skip=vectors"

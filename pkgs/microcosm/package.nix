@@ -100,6 +100,10 @@ rustPlatform.buildRustPackage {
 
   passthru = {
     inherit source service;
+    # fjall comes from builtins.fetchGit while evaluating (cargoLock above):
+    # NUR's restricted evaluation refuses that, so default.nix exports these
+    # packages under `unrestricted`.
+    fetchesAtEvaluation = true;
     updateScript = mkUpdateScript {
       source = "pkgs/microcosm/source.json";
       cargoLock = "pkgs/microcosm/Cargo.lock";

@@ -2,7 +2,8 @@
 #   nix-instantiate --eval --strict --json tests/eval/driver.nix \
 #     --argstr nixpkgsLib DIR --argstr root REPO --argstr mode MODE [--argstr file F] [--argstr case C]
 # Modes:
-#   modules   names of every module in modules/default.nix and fixtures/default.nix
+#   modules   names of every module in modules/default.nix and fixtures/default.nix,
+#             and of every profile in profiles/default.nix
 #   describe  one case file: its module, case names, expected assertions, smoke spec
 #   case      evaluate one case: failed assertions, warnings and, when no assertion
 #             fails, the enabled systemd services, sockets and timers as plain data
@@ -32,7 +33,12 @@ let
   evalDir = rootPath + "/tests/eval";
   modules = import (rootPath + "/modules");
   fixtures = import (evalDir + "/fixtures");
-  allModules = modules // fixtures;
+  # A profile is evaluated with every atnix module imported, as a host using
+  # it would (profiles/default.nix).
+  profiles = lib.mapAttrs (_: path: {
+    imports = [ path ] ++ lib.attrValues modules;
+  }) (lib.optionalAttrs (builtins.pathExists (rootPath + "/profiles")) (import (rootPath + "/profiles")));
+  allModules = modules // fixtures // profiles;
 
   pkgs = import (evalDir + "/pkgs.nix") {
     inherit lib;
@@ -97,7 +103,13 @@ let
       else
         { }
     ) set;
-  nurDerivations = nixEnvDerivations "" (import rootPath { pkgs = nurPkgs; });
+  nurExports = import rootPath { pkgs = nurPkgs; };
+  # What nix-env lists, plus the packages default.nix keeps out of its reach
+  # because they fetch while evaluating (`unrestricted`): those must still
+  # give their drvPath and meta where evaluation may fetch.
+  nurDerivations =
+    nixEnvDerivations "" nurExports
+    // lib.mapAttrs' (n: lib.nameValuePair "unrestricted.${n}") (nurExports.unrestricted or { });
 
   # VM tests: name -> path, and one evaluated as the runNixOSTest stub does.
   vmTests = import (rootPath + "/tests/nixos");
@@ -287,6 +299,7 @@ if mode == "modules" then
   {
     modules = lib.attrNames modules;
     fixtures = lib.attrNames fixtures;
+    profiles = lib.attrNames profiles;
   }
 else if mode == "describe" then
   let

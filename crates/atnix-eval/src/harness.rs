@@ -56,6 +56,10 @@ pub struct ModuleNames {
     pub modules: Vec<String>,
     /// Names in tests/eval/fixtures/default.nix.
     pub fixtures: Vec<String>,
+    /// Names in profiles/default.nix: evaluated (with every module imported)
+    /// and held to the same case coverage as modules, but not rendered.
+    #[serde(default)]
+    pub profiles: Vec<String>,
 }
 
 /// One case file, described.
@@ -130,9 +134,6 @@ pub struct RunOptions {
     pub fixtures: bool,
     /// Parallel nix-instantiate processes.
     pub jobs: usize,
-    /// `render` only: render the case each module's `smoke` spec names
-    /// (default `minimal`) instead of `minimal`, as `atnix smoke` runs it.
-    pub smoke_cases: bool,
 }
 
 impl Default for RunOptions {
@@ -141,7 +142,6 @@ impl Default for RunOptions {
             module: None,
             fixtures: true,
             jobs: 2,
-            smoke_cases: false,
         }
     }
 }
@@ -291,11 +291,11 @@ impl Harness {
                 continue;
             }
             let known = if is_fixture {
-                &names.fixtures
+                names.fixtures.contains(&spec.module)
             } else {
-                &names.modules
+                names.modules.contains(&spec.module) || names.profiles.contains(&spec.module)
             };
-            if !known.contains(&spec.module) {
+            if !known {
                 reports.push(CaseReport {
                     module: spec.module.clone(),
                     case: "(case file)".into(),
@@ -307,7 +307,7 @@ impl Harness {
                             if is_fixture {
                                 "tests/eval/fixtures/default.nix"
                             } else {
-                                "modules/default.nix"
+                                "modules/default.nix or profiles/default.nix"
                             }
                         ),
                     },
@@ -356,7 +356,7 @@ impl Harness {
                 jobs.push((spec.module.clone(), file.clone(), case, c.expect_assertion));
             }
         }
-        for module in &names.modules {
+        for module in names.modules.iter().chain(&names.profiles) {
             if opts.module.as_ref().is_some_and(|m| m != module) {
                 continue;
             }
@@ -375,6 +375,7 @@ impl Harness {
         if let Some(m) = &opts.module
             && !names.modules.contains(m)
             && !names.fixtures.contains(m)
+            && !names.profiles.contains(m)
         {
             reports.push(CaseReport {
                 module: m.clone(),
@@ -413,9 +414,9 @@ impl Harness {
         Ok(reports)
     }
 
-    /// Evaluates the `minimal` case of every module (and fixtures if asked),
-    /// or with `smoke_cases` the case its smoke spec names, and renders its
-    /// units.
+    /// Evaluates the case the module's smoke spec names (`minimal` unless it
+    /// names another, e.g. one pointing the service at local stand-ins) of
+    /// every module (and fixtures if asked) and renders its units.
     pub fn render(&self, opts: &RunOptions) -> Result<Manifest, Error> {
         let names = self.module_names()?;
         let mut jobs = Vec::new();
@@ -432,23 +433,17 @@ impl Harness {
             if !known.contains(&spec.module) || !spec.cases.contains_key("minimal") {
                 continue; // `atnix eval` reports these
             }
-            let case = smoke_case(opts.smoke_cases, spec.smoke.as_ref());
-            if !spec.cases.contains_key(&case) {
-                continue; // `atnix eval` reports these
-            }
-            jobs.push((spec.module, file, is_fixture, spec.smoke, case));
+            jobs.push((spec.module, file, is_fixture, spec.smoke));
         }
-        let results = parallel(
-            opts.jobs,
-            jobs,
-            |(module, file, is_fixture, smoke, case)| {
-                let out = self.eval_case(&file, &case);
-                (module, is_fixture, smoke, case, out)
-            },
-        );
+        let results = parallel(opts.jobs, jobs, |(module, file, is_fixture, smoke)| {
+            let case = smoke_case(smoke.as_ref());
+            let out = self.eval_case(&file, &case);
+            (module, is_fixture, smoke, out)
+        });
         let mut rendered = Manifest::default();
         let mut seen: BTreeMap<String, String> = BTreeMap::new();
-        for (module, fixture, smoke, case, out) in results {
+        for (module, fixture, smoke, out) in results {
+            let case = smoke_case(smoke.as_ref());
             let out = out?;
             let Some(result) = out.result else {
                 return Err(Error::Eval {
@@ -504,6 +499,15 @@ impl Harness {
     }
 }
 
+/// The case `atnix render` renders: the smoke spec's `case`, else `minimal`.
+fn smoke_case(smoke: Option<&Value>) -> String {
+    smoke
+        .and_then(|s| s.get("case"))
+        .and_then(Value::as_str)
+        .unwrap_or("minimal")
+        .to_string()
+}
+
 impl Harness {
     /// NUR's evaluation check, reproduced with the stub pkgs at nixpkgs'
     /// default config (allowBroken = false): every derivation default.nix
@@ -550,14 +554,27 @@ impl Harness {
 
     fn nix_env_query(&self, names: &[String]) -> Result<Outcome, Error> {
         let nix_env = std::env::var("ATNIX_NIX_ENV").unwrap_or_else(|_| "nix-env".into());
-        let pkgs = r#"let e = builtins.getEnv; in import (/. + e "ATNIX_ROOT" + "/tests/eval/pkgs.nix") { lib = import (/. + e "ATNIX_NIXPKGS_LIB"); root = /. + e "ATNIX_ROOT"; }"#;
+        // Restricted evaluation hides the environment (getEnv gives ""), so
+        // the paths are written into the expression.
+        let pkgs = format!(
+            "import (/. + {root} + \"/tests/eval/pkgs.nix\") {{ lib = import (/. + {lib}); root = /. + {root}; fetchGitAtEvaluation = true; }}",
+            root = nix_string(&self.root),
+            lib = nix_string(&self.nixpkgs_lib),
+        );
         let mut cmd = Command::new(&nix_env);
         cmd.arg("-f")
             .arg(self.root.join("default.nix"))
-            .args(["--arg", "pkgs", pkgs])
+            .args(["--arg", "pkgs", &pkgs])
             .args(["-qa", "*", "--meta", "--xml", "--drv-path"])
-            .env("ATNIX_ROOT", &self.root)
-            .env("ATNIX_NIXPKGS_LIB", &self.nixpkgs_lib);
+            // NUR's own options (ci/nur/eval.py): restricted evaluation, so
+            // a builtins.fetch* during evaluation fails as it does there.
+            .args(["--option", "restrict-eval", "true"])
+            .args(["--option", "allow-import-from-derivation", "true"])
+            .args(["--option", "allowed-uris", "https://static.rust-lang.org"])
+            .arg("-I")
+            .arg(&self.root)
+            .arg("-I")
+            .arg(&self.nixpkgs_lib);
         tracing::info!("$ {:?}", cmd);
         let out = cmd.output().map_err(|source| Error::Spawn {
             program: nix_env.clone(),
@@ -578,6 +595,8 @@ impl Harness {
         let missing: Vec<&str> = names
             .iter()
             .map(String::as_str)
+            // default.nix keeps these out of nix-env's reach on purpose.
+            .filter(|n| !n.starts_with("unrestricted."))
             .filter(|n| !listed.contains(n))
             .collect();
         Ok(if missing.is_empty() {
@@ -838,32 +857,9 @@ fn parallel<T: Send, R: Send>(jobs: usize, items: Vec<T>, f: impl Fn(T) -> R + S
         .collect()
 }
 
-/// The case `render` evaluates for a module: `minimal`, or with
-/// `smoke_cases` the `case` its smoke spec names (itself `minimal` when
-/// unset).
-fn smoke_case(smoke_cases: bool, smoke: Option<&Value>) -> String {
-    smoke
-        .filter(|_| smoke_cases)
-        .and_then(|s| s.get("case"))
-        .and_then(Value::as_str)
-        .unwrap_or("minimal")
-        .to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::smoke_case;
-    use serde_json::json;
-
-    #[test]
-    fn render_takes_the_smoke_case_only_when_asked() {
-        let spec = json!({ "unit": "x.service", "case": "with-relay" });
-        assert_eq!(smoke_case(true, Some(&spec)), "with-relay");
-        assert_eq!(smoke_case(false, Some(&spec)), "minimal");
-        assert_eq!(
-            smoke_case(true, Some(&json!({ "unit": "x.service" }))),
-            "minimal"
-        );
-        assert_eq!(smoke_case(true, None), "minimal");
-    }
+/// A path as a Nix string literal.
+fn nix_string(path: &Path) -> String {
+    serde_json::to_string(&path.to_string_lossy())
+        .expect("a string serialises")
+        .replace("${", "\\${")
 }

@@ -13,6 +13,7 @@ const HASH_KEYS: &[&str] = &[
     "vendorHash",
     "npmDepsHash",
     "pnpmDepsHash",
+    "pnpmCacheHash",
 ];
 
 const BRANCH_NAMES: &[&str] = &["main", "master", "HEAD", "trunk", "develop"];

@@ -159,6 +159,8 @@ pub struct Common {
     pub vendor_hash: Option<String>,
     pub npm_deps_hash: Option<String>,
     pub pnpm_deps_hash: Option<String>,
+    /// `fetchPnpmCache`'s hash (lockfile tarballs as downloaded).
+    pub pnpm_cache_hash: Option<String>,
 }
 
 impl Common {
@@ -169,6 +171,7 @@ impl Common {
             ("vendorHash", &self.vendor_hash),
             ("npmDepsHash", &self.npm_deps_hash),
             ("pnpmDepsHash", &self.pnpm_deps_hash),
+            ("pnpmCacheHash", &self.pnpm_cache_hash),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
@@ -599,7 +602,13 @@ mod tests {
     fn fields_come_from_the_derive() {
         assert_eq!(
             struct_fields::<Common>(),
-            ["cargoHash", "vendorHash", "npmDepsHash", "pnpmDepsHash"]
+            [
+                "cargoHash",
+                "vendorHash",
+                "npmDepsHash",
+                "pnpmDepsHash",
+                "pnpmCacheHash"
+            ]
         );
         assert!(Fetcher::Git.fields().contains(&"fetchSubmodules"));
         assert_eq!(Fetcher::CratesIo.fields(), ["pname", "version", "hash"]);

@@ -22,7 +22,10 @@ pub enum Verdict {
 ///
 /// Git sources are fetched by git processes that are killed, with their
 /// children, when `timeout` runs out; nothing keeps running after this returns.
-/// Downloads (`url`, `crates-io`) are bounded by the HTTP client's own timeouts.
+/// Downloads (`url`, `crates-io`) run on the calling thread through
+/// [`crate::prefetch_url`], which takes no deadline: a download that finishes
+/// late counts as timed out, but one that never finishes is only stopped by
+/// the HTTP client's own timeouts.
 pub fn verify_pin(pin: &SourcePin, timeout: Duration) -> Verdict {
     let deadline = Instant::now() + timeout;
     let got = match recompute(pin, deadline) {

@@ -280,6 +280,21 @@ pub fn place(
     // PATH= entries in store `bin` directories (coreutils, findutils, ...) get
     // Debian's /usr/bin, unless something was placed inside them.
     for dir in path_dirs {
+        // A local build of the whole store object (e.g. openssl=DIR) provides
+        // its own bin/ directory.
+        if let Some((object, local)) = bins.object_dir(&dir) {
+            if objects.insert(object.to_string()) {
+                placement.binds.push(Bind {
+                    host: local.clone(),
+                    target: object.to_string(),
+                });
+            }
+            let rest = dir[object.len()..].trim_start_matches('/');
+            placement
+                .provided
+                .insert(dir.clone(), Provided::Local(local.join(rest)));
+            continue;
+        }
         let prefix = format!("{dir}/");
         if placement
             .binds
@@ -392,6 +407,45 @@ mod tests {
             dirs: vec![],
         };
         assert!(bins.object_dir(&format!("{obj}/bin/slingshot")).is_none());
+    }
+
+    #[test]
+    fn a_local_object_provides_its_path_directory() {
+        let root = tempfile::tempdir().unwrap();
+        fs::create_dir_all(root.path().join("usr/bin")).unwrap();
+        let local = tempfile::tempdir().unwrap();
+        fs::create_dir_all(local.path().join("bin")).unwrap();
+        let obj = "/nix/store/o-openssl-3.0";
+        let unit = UnitFile::parse(&format!(
+            "[Service]\nEnvironment=PATH={obj}/bin:/nix/store/c-coreutils/bin\nExecStart=/usr/bin/true\n"
+        ));
+        let mut explicit = BTreeMap::new();
+        explicit.insert("openssl".to_string(), local.path().to_path_buf());
+        let bins = Binaries {
+            explicit,
+            dirs: vec![],
+        };
+        let p = place(
+            &[unit],
+            &[],
+            &BTreeMap::new(),
+            &bins,
+            root.path(),
+            root.path(),
+        )
+        .unwrap();
+        assert!(p.binds.contains(&Bind {
+            host: local.path().to_path_buf(),
+            target: obj.to_string()
+        }));
+        assert_eq!(
+            p.provided[&format!("{obj}/bin")],
+            Provided::Local(local.path().join("bin"))
+        );
+        assert_eq!(
+            p.provided["/nix/store/c-coreutils/bin"],
+            Provided::StandIn("/usr/bin".into())
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! release's vendoring rules, so the real `go mod vendor` writes the tree. What
 //! atnix adds is speed and a shared cache: every `go.mod` and module zip that
 //! `go.sum` pins is downloaded in parallel, checked against its `h1:` hash and
-//! stored content-addressed; verified zips are unpacked into a module cache
-//! under the atnix cache that `go` then reads instead of the network. Anything
+//! stored content-addressed; verified files are placed in a module cache under
+//! the atnix cache (zips with their `.ziphash`), which `go` reads instead of the
+//! network and where it keeps the modules it unpacks for later runs. Anything
 //! `go` needs beyond that, it fetches itself from the same proxy and checks
 //! against `go.sum` (or the checksum database) as it would inside Nix.
 
@@ -16,11 +17,9 @@ use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::fs;
 use std::io::{Read as _, Write as _};
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 use atnix_nar::Hash;
 use sha2::{Digest as _, Sha256};
@@ -267,6 +266,7 @@ pub fn go_vendor_hash(
         Vec::new()
     };
     let goproxy = opts.goproxy.as_deref().unwrap_or(DEFAULT_GOPROXY);
+    let t = std::time::Instant::now();
     let notes = match first_http_proxy(goproxy) {
         Some(proxy) => prefetch(&sums, proxy, cache, fetch)?,
         None => Vec::new(),
@@ -276,7 +276,15 @@ pub fn go_vendor_hash(
         .map_err(|e| Error::io(cache.root(), e))?
         .join("go")
         .join("mod");
+    tracing::debug!(
+        "pre-fetched {} go.sum entries in {:?}",
+        sums.len(),
+        t.elapsed()
+    );
+    catch_interrupts();
+    let t = std::time::Instant::now();
     seed_modcache(&sums, cache, &modcache)?;
+    tracing::debug!("seeded the module cache in {:?}", t.elapsed());
 
     // Work in a copy: `go mod vendor` writes vendor/ (and may rewrite go.mod).
     let work = tempfile::Builder::new()
@@ -290,13 +298,32 @@ pub fn go_vendor_hash(
     let skip = opts.delete_vendor.then(|| vendor.clone());
     copy_go_files(src, &copy, skip.as_deref())?;
     let work_mod = copy.join(&opts.mod_root);
+    let spinner = if fetch.progress {
+        let pb =
+            indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+                .expect("static template"),
+        );
+        pb.set_message(format!("go mod vendor (go {})", go.version));
+        pb.enable_steady_tick(std::time::Duration::from_millis(200));
+        pb
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
     let started = std::time::SystemTime::now();
     let out = go
         .command(&gocache, work.path(), &modcache, opts.goproxy.as_deref())
         .args(["mod", "vendor", "-modcacherw"])
         .current_dir(&work_mod)
         .output()
-        .map_err(|e| Error::io(&opts.go, e))?;
+        .map_err(|e| Error::io(&opts.go, e));
+    spinner.finish_and_clear();
+    let out = out?;
+    tracing::debug!(
+        "go mod vendor ran in {:?}",
+        started.elapsed().unwrap_or_default()
+    );
     let stderr = String::from_utf8_lossy(&out.stderr);
     if !out.status.success() {
         remove_go_temp_files(&modcache.join("cache/download"), started);
@@ -499,11 +526,16 @@ fn prefetch(
 }
 
 /// Puts every cached, verified go.mod and module zip of `sums` into the module
-/// cache `modcache` in Go's layout, so that `go` finds them without a download.
-/// Each entry appears by rename, complete, and only from verified bytes.
+/// cache `modcache` in Go's layout (`cache/download/<module>/@v/<version>.mod`,
+/// `.zip` and `.ziphash`), so that `go` needs no download. The zip is a hard
+/// link to the cache entry; `.ziphash` (written last, after our own check
+/// against go.sum) tells `go` it need not hash the zip again. `go` unpacks only
+/// the modules it needs, into the same module cache, where later runs find them.
 fn seed_modcache(sums: &[GoSum], cache: &Cache, modcache: &Path) -> Result<()> {
-    let mut zips = Vec::new();
     for s in sums {
+        if interrupted() {
+            return Err(Error::Interrupted);
+        }
         if !cache.has_file(&s.h1) {
             continue;
         }
@@ -512,51 +544,84 @@ fn seed_modcache(sums: &[GoSum], cache: &Cache, modcache: &Path) -> Result<()> {
             .join(escape(&s.path)?)
             .join("@v");
         let ver = escape(&s.version)?;
+        let src = cache.file_path(&s.h1);
         if s.go_mod {
             let dest = dl.join(format!("{ver}.mod"));
             if !dest.is_file() {
-                let data = fs::read(cache.file_path(&s.h1))
-                    .map_err(|e| Error::io(cache.file_path(&s.h1), e))?;
+                let data = fs::read(&src).map_err(|e| Error::io(&src, e))?;
                 put(cache, &dest, &data)?;
             }
-        } else {
-            let dir = modcache.join(format!("{}@{ver}", escape(&s.path)?));
-            if !dir.is_dir() {
-                zips.push((s, dl.join(format!("{ver}.ziphash")), dir));
-            }
+            continue;
         }
+        let ziphash = dl.join(format!("{ver}.ziphash"));
+        if ziphash.is_file() {
+            continue;
+        }
+        // Without its .ziphash, a zip already there is not known to be verified:
+        // replace it with the verified one.
+        let zip = dl.join(format!("{ver}.zip"));
+        fs::create_dir_all(&dl).map_err(|e| Error::io(&dl, e))?;
+        let tmp = cache.tmp_dir()?.join(format!(
+            "go-zip-{}-{}",
+            std::process::id(),
+            crate::hex(&s.h1.bytes)
+        ));
+        let _ = fs::remove_file(&tmp);
+        if fs::hard_link(&src, &tmp).is_err() {
+            fs::copy(&src, &tmp).map_err(|e| Error::io(&tmp, e))?;
+        }
+        if let Err(e) = fs::rename(&tmp, &zip) {
+            let _ = fs::remove_file(&tmp);
+            return Err(Error::io(&zip, e));
+        }
+        use base64::Engine;
+        let h1 = format!(
+            "h1:{}",
+            base64::engine::general_purpose::STANDARD.encode(&s.h1.bytes)
+        );
+        put(cache, &ziphash, h1.as_bytes())?;
     }
-    if zips.is_empty() {
-        return Ok(());
-    }
-    let next = AtomicUsize::new(0);
-    let first_err: Mutex<Option<Error>> = Mutex::new(None);
-    let workers = std::thread::available_parallelism()
-        .map_or(2, |n| n.get())
-        .min(zips.len());
-    std::thread::scope(|scope| {
-        for _ in 0..workers {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some((s, ziphash, dir)) = zips.get(i) else {
-                        break;
-                    };
-                    if first_err.lock().expect("no panics").is_some() {
-                        break;
+    Ok(())
+}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// From here on Ctrl-C no longer kills the process at once: it sets a flag
+/// that seeding and the `go` run check, so temporary files and directories
+/// are removed before exiting.
+fn catch_interrupts() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        let spawned = std::thread::Builder::new()
+            .name("atnix-ctrl-c".into())
+            .spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    let _ = tx.send(());
+                    return;
+                };
+                rt.block_on(async {
+                    let signal = tokio::signal::ctrl_c();
+                    tokio::pin!(signal);
+                    // Poll once so the handler is installed before we go on.
+                    let _ = futures_util::poll!(&mut signal);
+                    let _ = tx.send(());
+                    if signal.await.is_ok() {
+                        INTERRUPTED.store(true, Ordering::SeqCst);
                     }
-                    if let Err(e) = unpack(s, cache, ziphash, dir) {
-                        first_err.lock().expect("no panics").get_or_insert(e);
-                        break;
-                    }
-                }
+                });
             });
+        if spawned.is_ok() {
+            let _ = rx.recv();
         }
     });
-    match first_err.into_inner().expect("no panics") {
-        Some(e) => Err(e),
-        None => Ok(()),
-    }
+}
+
+fn interrupted() -> bool {
+    INTERRUPTED.load(Ordering::SeqCst)
 }
 
 /// Writes `data` to `dest` through a temporary file in the cache.
@@ -567,67 +632,6 @@ fn put(cache: &Cache, dest: &Path, data: &[u8]) -> Result<()> {
     let mut f = tempfile::NamedTempFile::new_in(&tmp).map_err(|e| Error::io(&tmp, e))?;
     f.write_all(data).map_err(|e| Error::io(f.path(), e))?;
     f.persist(dest).map_err(|e| Error::io(dest, e.error))?;
-    Ok(())
-}
-
-/// Unpacks a verified module zip into `dir` as `go` would (the
-/// `<module>@<version>/` prefix stripped), after writing the `.ziphash` that
-/// tells `go` the directory is complete.
-fn unpack(s: &GoSum, cache: &Cache, ziphash: &Path, dir: &Path) -> Result<()> {
-    let zip_path = cache.file_path(&s.h1);
-    let data = fs::read(&zip_path).map_err(|e| Error::io(&zip_path, e))?;
-    let bad = |m: String| Error::Unsupported(format!("{}: {m}", s.what()));
-    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(&data[..]))
-        .map_err(|e| bad(format!("unreadable zip: {e}")))?;
-    let prefix = format!("{}@{}/", s.path, s.version);
-    let tmp_root = cache.tmp_dir()?;
-    let tmp = tempfile::Builder::new()
-        .prefix("gomod-")
-        .tempdir_in(&tmp_root)
-        .map_err(|e| Error::io(&tmp_root, e))?;
-    for i in 0..zip.len() {
-        let mut f = zip
-            .by_index(i)
-            .map_err(|e| bad(format!("unreadable zip: {e}")))?;
-        let name = f.name().to_owned();
-        let rel = name
-            .strip_prefix(&prefix)
-            .filter(|r| {
-                !r.is_empty()
-                    && Path::new(r)
-                        .components()
-                        .all(|c| matches!(c, std::path::Component::Normal(_)))
-            })
-            .ok_or_else(|| bad(format!("zip entry {name:?} is outside {prefix}")))?;
-        let dest = tmp.path().join(rel);
-        if name.ends_with('/') {
-            fs::create_dir_all(&dest).map_err(|e| Error::io(&dest, e))?;
-            continue;
-        }
-        if let Some(p) = dest.parent() {
-            fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
-        }
-        let mut out = fs::File::create(&dest).map_err(|e| Error::io(&dest, e))?;
-        std::io::copy(&mut f, &mut out).map_err(|e| Error::io(&dest, e))?;
-        out.set_permissions(fs::Permissions::from_mode(0o644))
-            .map_err(|e| Error::io(&dest, e))?;
-    }
-    use base64::Engine;
-    let h1 = format!(
-        "h1:{}",
-        base64::engine::general_purpose::STANDARD.encode(&s.h1.bytes)
-    );
-    put(cache, ziphash, h1.as_bytes())?;
-    let parent = dir.parent().expect("module dirs have a parent");
-    fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-    let tmp_path = tmp.keep();
-    if let Err(e) = fs::rename(&tmp_path, dir) {
-        let _ = fs::remove_dir_all(&tmp_path);
-        // Another run put it there first.
-        if !dir.is_dir() {
-            return Err(Error::io(dir, e));
-        }
-    }
     Ok(())
 }
 

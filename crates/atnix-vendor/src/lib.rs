@@ -1,4 +1,4 @@
-//! cargoHash, npmDepsHash and Go's vendorHash computed without Nix.
+//! cargoHash, npmDepsHash, Go's vendorHash and fetchPnpmCache's hash computed without Nix.
 //!
 //! The pipeline is the same for every ecosystem and each step is public so a
 //! later `atnix update` can reuse it:
@@ -19,6 +19,7 @@ mod fetch;
 mod git;
 mod go;
 mod npm;
+mod pnpm;
 mod tree;
 
 use std::fmt;
@@ -29,6 +30,7 @@ pub use cargo::{CargoPlan, Crate, Registry};
 pub use fetch::{Fetch, FetchOptions, fetch_all, fetch_all_blocking};
 pub use go::{DEFAULT_GOPROXY, GoOptions, GoSum, go_vendor_hash, parse_go_sum};
 pub use npm::{NpmPackage, NpmPlan};
+pub use pnpm::{PnpmPackage, PnpmPlan};
 pub use tree::entry_from_dir;
 
 use atnix_nar::Hash;
@@ -179,6 +181,14 @@ pub fn cargo_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) ->
 /// `package-lock.json`/`npm-shrinkwrap.json`, or of the one in a source directory.
 pub fn npm_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) -> Result<Hash> {
     let plan = NpmPlan::from_lockfile(&npm::locate(lockfile_or_dir)?)?;
+    fetch_all_blocking(&plan.fetches(), cache, opts)?;
+    Ok(atnix_nar::nar_hash_entry(&plan.staging(cache)?)?)
+}
+
+/// The hash of nixpkgs' `fetchPnpmCache` (pnpm-fetch-cache) for a
+/// `pnpm-lock.yaml`, or the one in a directory (its `pnpmRoot`).
+pub fn pnpm_cache_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) -> Result<Hash> {
+    let plan = PnpmPlan::from_lockfile(&pnpm::locate(lockfile_or_dir)?)?;
     fetch_all_blocking(&plan.fetches(), cache, opts)?;
     Ok(atnix_nar::nar_hash_entry(&plan.staging(cache)?)?)
 }

@@ -101,7 +101,7 @@ fn v1_packages(deps: &serde_json::Map<String, Value>, out: &mut Vec<Raw>) {
 }
 
 /// The strongest of a whitespace-separated integrity list (sha512 over sha1).
-fn best_integrity(name: &str, s: &str) -> std::result::Result<(String, Digest), String> {
+pub(crate) fn best_integrity(name: &str, s: &str) -> std::result::Result<(String, Digest), String> {
     let mut best: Option<(String, Digest)> = None;
     for part in s.split_ascii_whitespace() {
         let (algo, b64) = part

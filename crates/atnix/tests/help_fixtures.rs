@@ -74,6 +74,30 @@ fn fixture_flags(help: &str) -> BTreeSet<String> {
     flags
 }
 
+/// A program configured only by environment (the PDS) keeps the variables it
+/// reads instead of a `--help` page: a first line saying "configured by
+/// environment", then one variable per line.
+fn environment_fixture(text: &str) -> Option<BTreeSet<String>> {
+    let first = text.lines().next()?;
+    if !(first.starts_with('#') && first.contains("configured by environment")) {
+        return None;
+    }
+    Some(
+        text.lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(|l| l.trim().to_string())
+            .collect(),
+    )
+}
+
+/// `PDS_*` variable names a module mentions.
+fn module_env_vars(nix: &str) -> BTreeSet<String> {
+    nix.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
+        .filter(|w| w.starts_with("PDS_") && w.len() > 4)
+        .map(str::to_string)
+        .collect()
+}
+
 /// Flags of `module` missing from every one of `fixtures`.
 fn missing_flags(module: &str, fixtures: &[String]) -> Vec<String> {
     let known: BTreeSet<String> = fixtures.iter().flat_map(|f| fixture_flags(f)).collect();
@@ -166,6 +190,26 @@ fn module_flags_exist_in_help_fixtures() {
             .iter()
             .map(|f| read(&help_dir.join(f)))
             .collect();
+        let env_fixtures: Vec<BTreeSet<String>> = fixtures
+            .iter()
+            .filter_map(|f| environment_fixture(f))
+            .collect();
+        if !env_fixtures.is_empty() {
+            let known: BTreeSet<String> = env_fixtures.into_iter().flatten().collect();
+            let used = module_env_vars(&nix);
+            assert!(
+                !used.is_empty(),
+                "{} names no PDS_ variables: the extraction is broken",
+                module_path.display()
+            );
+            for var in used.difference(&known) {
+                problems.push(format!(
+                    "{} sets {var}, which no environment fixture of {module} lists",
+                    module_path.display()
+                ));
+            }
+            continue;
+        }
         for (name, text) in fixture_names.iter().zip(&fixtures) {
             // clap writes `Usage:`, urfave/cli (the Go programs) `USAGE:`.
             assert!(

@@ -220,7 +220,10 @@ fn refusals() {
         &atnix(&["vendor-hash", "go"], &[]),
         &["LOCKFILE_OR_SRC_DIR"],
     );
-    failed(&atnix(&["vendor-hash", "pnpm"], &[]), &["pnpm store"]);
+    failed(
+        &atnix(&["vendor-hash", "pnpm"], &[]),
+        &["LOCKFILE_OR_SRC_DIR"],
+    );
 
     let work = tempfile::tempdir().unwrap();
     let git_lock = work.path().join("package-lock.json");

@@ -18,7 +18,8 @@
         # relay binary runs as a plain unit here.
         systemd.services.hepa-smoke-relay = {
           wantedBy = [ "multi-user.target" ];
-          serviceConfig = {
+          # The shared preset: render and harden grade this unit too.
+          serviceConfig = import ../../../lib/hardening.nix { inherit lib; } { loopbackOnly = true; } // {
             DynamicUser = true;
             StateDirectory = "hepa-smoke-relay";
             WorkingDirectory = "/var/lib/hepa-smoke-relay";

@@ -18,7 +18,8 @@
         # relay binary runs as a plain unit here.
         systemd.services.jetstream-smoke-relay = {
           wantedBy = [ "multi-user.target" ];
-          serviceConfig = {
+          # The shared preset: render and harden grade this unit too.
+          serviceConfig = import ../../../lib/hardening.nix { inherit lib; } { loopbackOnly = true; } // {
             DynamicUser = true;
             StateDirectory = "jetstream-smoke-relay";
             WorkingDirectory = "/var/lib/jetstream-smoke-relay";

@@ -6,4 +6,8 @@
   ./networking.nix
   ./nginx-acme.nix
   ./postgresql-prometheus.nix
+  ./bluesky-pds.nix
+  ./restic.nix
+  ./grafana-journald.nix
+  ./caddy.nix
 ]

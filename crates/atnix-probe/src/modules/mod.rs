@@ -186,6 +186,15 @@ async fn firehose_steps(
     let mut head = None;
     if let (true, Some(result)) = (up, head_result) {
         match result {
+            // Seqs are JSON integers that JavaScript services keep exactly: beyond 2^53 the
+            // stream is lying, and a lag computed from it would be noise.
+            Ok(h) if h.seq > MAX_SEQ => {
+                impossible(
+                    ctx,
+                    "firehose_seq",
+                    format!("head seq {} is beyond 2^53", h.seq),
+                );
+            }
             Ok(h) => {
                 ctx.rec.gauge(
                     "atproto_firehose_head_seq",
@@ -257,6 +266,9 @@ async fn firehose_steps(
     );
     head
 }
+
+/// Largest believable firehose seq (2^53, JavaScript's exact integers).
+pub(super) const MAX_SEQ: i64 = 1 << 53;
 
 /// Events may look this far into the future (clock skew) before their time is impossible.
 const MAX_FUTURE_US: i64 = 300_000_000;

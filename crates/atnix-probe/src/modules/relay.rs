@@ -73,7 +73,17 @@ pub(super) async fn run(ctx: &mut Ctx, o: &RelayOptions, target: &str, params: &
                         n,
                     );
                 }
-                let seq = body.get("seq").and_then(|v| v.as_i64());
+                let seq = match body.get("seq").and_then(|v| v.as_i64()) {
+                    Some(s) if !(0..=super::MAX_SEQ).contains(&s) => {
+                        super::impossible(
+                            ctx,
+                            "relay_seq",
+                            format!("the relay gives seq {s} for the host"),
+                        );
+                        None
+                    }
+                    seq => seq,
+                };
                 if let Some(s) = seq {
                     ctx.rec.gauge(
                         "atproto_relay_host_seq",
@@ -137,19 +147,11 @@ pub(super) async fn run(ctx: &mut Ctx, o: &RelayOptions, target: &str, params: &
         )
         .await
         {
-            if relay_seq < 0 {
-                super::impossible(
-                    ctx,
-                    "relay_seq",
-                    format!("the relay gives seq {relay_seq} for the host"),
-                );
-            } else {
-                ctx.rec.gauge(
-                    "atproto_relay_host_seq_lag",
-                    "PDS head seq minus the relay's seq for that host",
-                    head.saturating_sub(relay_seq) as f64,
-                );
-            }
+            ctx.rec.gauge(
+                "atproto_relay_host_seq_lag",
+                "PDS head seq minus the relay's seq for that host",
+                head.saturating_sub(relay_seq) as f64,
+            );
         }
     }
 }

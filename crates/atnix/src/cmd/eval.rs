@@ -62,7 +62,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         module: args.opts.module.clone(),
         fixtures: !args.no_fixtures,
         jobs: args.opts.jobs,
-        smoke_cases: false,
     })?;
     // The whole-repository checks, unless one module was asked for.
     if args.opts.module.is_none() {

@@ -37,7 +37,6 @@ pub fn render(opts: &EvalOpts, fixtures: bool) -> anyhow::Result<Manifest> {
         module: opts.module.clone(),
         fixtures,
         jobs: opts.jobs,
-        smoke_cases: false,
     })?)
 }
 

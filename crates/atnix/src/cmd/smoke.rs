@@ -78,15 +78,7 @@ fn smoke(args: Args) -> anyhow::Result<ExitCode> {
                 repo: args.repo.clone(),
                 jobs: 2,
             };
-            // Each module's smoke case (a stand-in upstream may ride along
-            // in it), not necessarily `minimal`.
-            let harness = opts.harness()?;
-            let manifest = harness.render(&atnix_eval::RunOptions {
-                module: None,
-                fixtures: false,
-                jobs: opts.jobs,
-                smoke_cases: true,
-            })?;
+            let manifest = super::render::render(&opts, false)?;
             Rendered::write(manifest, &work.path().join("rendered"))?
         }
     };

@@ -1,4 +1,4 @@
-//! cargoHash, npmDepsHash and buildGoModule's vendorHash computed without Nix
+//! cargoHash, npmDepsHash, buildGoModule's vendorHash and fetchPnpmCache's hash computed without Nix
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -14,7 +14,7 @@ pub enum Kind {
     Npm,
     /// vendorHash of buildGoModule (proxyVendor = false) from a Go source directory; runs `go mod vendor`.
     Go,
-    /// Refused: pnpmDeps.hash needs pnpm's own store layout.
+    /// The hash of fetchPnpmCache from pnpm-lock.yaml (fetchPnpmDeps is refused).
     Pnpm,
 }
 
@@ -25,9 +25,9 @@ pub struct Args {
     pub kind: Kind,
     /// The lockfile, or the source directory that holds it.
     /// For go: the source directory (after any patches the package applies).
-    #[arg(value_name = "LOCKFILE_OR_SRC_DIR", required_if_eq_any = [("kind", "cargo"), ("kind", "npm"), ("kind", "go")])]
+    #[arg(value_name = "LOCKFILE_OR_SRC_DIR", required_if_eq_any = [("kind", "cargo"), ("kind", "npm"), ("kind", "go"), ("kind", "pnpm")])]
     pub path: Option<PathBuf>,
-    /// Store the hash in this source.json (as "cargoHash", "npmDepsHash" or "vendorHash"), keeping its other fields.
+    /// Store the hash in this source.json (as "cargoHash", "npmDepsHash", "vendorHash" or "pnpmCacheHash"), keeping its other fields.
     #[arg(long, value_name = "SOURCE_JSON")]
     pub write: Option<PathBuf>,
     /// Content-addressed download cache [default: the user's cache directory, e.g. ~/.cache/atnix].
@@ -39,9 +39,10 @@ pub struct Args {
     /// Seconds a connection may stay silent before the attempt counts as failed.
     #[arg(long, default_value_t = 30)]
     pub timeout: u64,
-    /// fetchNpmDeps fetcher version (npm only); only 1 can be computed exactly.
-    #[arg(long, default_value_t = 1)]
-    pub fetcher_version: u8,
+    /// npm: fetchNpmDeps' fetcherVersion; only 1 can be computed exactly [default: 1].
+    /// pnpm: fetchPnpmDeps' fetcherVersion, which is refused (use fetchPnpmCache, the default).
+    #[arg(long)]
+    pub fetcher_version: Option<u8>,
     /// go: buildGoModule's modRoot, the directory of go.mod inside the source.
     #[arg(long, value_name = "DIR", default_value = ".")]
     pub mod_root: PathBuf,
@@ -61,22 +62,24 @@ pub struct Args {
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.kind {
-        Kind::Pnpm => bail!(
-            "`vendor-hash pnpm` is not supported: pnpmDeps.hash is the hash of a real pnpm store written by \
-             `pnpm install` (its layout depends on the pnpm major version and fetcherVersion). Compute it with \
-             the real tool instead: run `nix-prefetch` on the package's pnpmDeps (or build pnpmDeps once with \
-             Nix) and record the hash it reports"
+        Kind::Pnpm if args.fetcher_version.is_some() => bail!(
+            "fetchPnpmDeps (fetcherVersion {}) is refused: its output is a pnpm store written by \
+             `pnpm install`, whose files and layout change between pnpm releases (even minor ones), so \
+             only the exact pnpm build nixpkgs uses reproduces the hash. Use nixpkgs' fetchPnpmCache \
+             with pnpmCacheConfigHook instead (atnix vendor-hash pnpm without --fetcher-version), which \
+             keeps each lockfile tarball as downloaded, or build pnpmDeps once with Nix",
+            args.fetcher_version.unwrap_or_default()
         ),
-        Kind::Npm if args.fetcher_version != 1 => bail!(
+        Kind::Npm if args.fetcher_version.is_some_and(|v| v != 1) => bail!(
             "--fetcher-version {} is refused: fetcher version 2 adds npm registry packuments, whose content \
              depends on live registry data (signatures, fields that change after publication), so the hash \
              is not determined by the lockfile. Use npmDepsFetcherVersion = 1, or build once with Nix",
-            args.fetcher_version
+            args.fetcher_version.unwrap_or_default()
         ),
-        Kind::Cargo | Kind::Npm | Kind::Go => {}
+        Kind::Cargo | Kind::Npm | Kind::Go | Kind::Pnpm => {}
     }
-    if args.kind != Kind::Npm && args.fetcher_version != 1 {
-        bail!("--fetcher-version applies to npm only");
+    if matches!(args.kind, Kind::Cargo | Kind::Go) && args.fetcher_version.is_some() {
+        bail!("--fetcher-version applies to npm and pnpm only");
     }
     let go_only = args.mod_root != std::path::Path::new(".")
         || args.delete_vendor
@@ -127,7 +130,11 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 "vendorHash",
             )
         }
-        _ => (atnix_vendor::npm_hash(&path, &cache, &opts)?, "npmDepsHash"),
+        Kind::Pnpm => (
+            atnix_vendor::pnpm_cache_hash(&path, &cache, &opts)?,
+            "pnpmCacheHash",
+        ),
+        Kind::Npm => (atnix_vendor::npm_hash(&path, &cache, &opts)?, "npmDepsHash"),
     };
     let sri = hash.to_sri();
     if let Some(sj) = &args.write {

@@ -3,7 +3,8 @@
 {
   lib,
   rustPlatform,
-  fetchFromGitHub,
+  fetchSource,
+  mkUpdateScript,
   testers,
 }:
 let
@@ -15,19 +16,21 @@ rustPlatform.buildRustPackage (finalAttrs: {
   pname = "example";
   inherit (source) version cargoHash;
 
-  src = fetchFromGitHub {
-    inherit (source)
-      owner
-      repo
-      rev
-      hash
-      ;
-  };
+  # The fetcher named in source.json (lib/fetch-source.nix).
+  src = fetchSource ./source.json;
 
   # Native libraries the crates link against (for example openssl, rocksdb)
   # go in buildInputs, with pkg-config in nativeBuildInputs.
 
-  passthru.tests.version = testers.testVersion { package = finalAttrs.finalPackage; };
+  passthru = {
+    tests.version = testers.testVersion { package = finalAttrs.finalPackage; };
+    # The one update script (lib/update-script.nix): newest upstream commit,
+    # then cargoHash from its Cargo.lock.
+    updateScript = mkUpdateScript {
+      source = "pkgs/example/source.json";
+      vendor = "cargo";
+    };
+  };
 
   meta = {
     description = "One line saying what the program does";

@@ -1,0 +1,331 @@
+//! Hostile targets on 127.0.0.1: each scenario ends in time, fails with a reason (or reports
+//! only what is true), and never panics. Memory is measured by bench/exporter-hostile.sh.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use atnix_probe::{ProbeParams, Prober, StepStatus};
+use futures_util::{SinkExt, StreamExt};
+use support::*;
+use tokio_tungstenite::tungstenite::Message;
+
+fn prober() -> Prober {
+    Prober::new().unwrap()
+}
+
+/// The probe's answer came within its timeout (and the exporter's small margin).
+fn in_time(start: Instant, timeout: Duration) {
+    let took = start.elapsed();
+    assert!(
+        took <= timeout + Duration::from_millis(300),
+        "answered after {took:?} with a {timeout:?} timeout"
+    );
+}
+
+#[tokio::test]
+async fn ping_flood_that_never_reads() {
+    let addr = ws_server(None, |mut ws, _| async move {
+        // Pings as fast as the socket takes them; nothing is ever read.
+        let payload = vec![0u8; 125];
+        while ws.send(Message::Ping(payload.clone().into())).await.is_ok() {}
+    })
+    .await;
+    let t = Duration::from_secs(2);
+    let start = Instant::now();
+    let toml = "[modules.j]\nprober = \"jetstream\"\nfirst_event_timeout_seconds = 10\n";
+    let r = run_with(
+        &prober(),
+        "j",
+        toml,
+        &format!("ws://{addr}"),
+        ProbeParams::default(),
+        t,
+    )
+    .await;
+    in_time(start, t);
+    assert!(!r.success, "{r:#?}");
+    assert_eq!(step(&r, "first_event").status, StepStatus::Failed);
+}
+
+#[tokio::test]
+async fn one_huge_message() {
+    // 60 MiB in one message, to jetstream (text) and to the firehose (binary).
+    let js = ws_server(None, |mut ws, _| async move {
+        let _ = ws.send(Message::Text("x".repeat(60 << 20).into())).await;
+    })
+    .await;
+    let t = Duration::from_secs(5);
+    let start = Instant::now();
+    let r = run_with(
+        &prober(),
+        "jetstream",
+        "",
+        &format!("ws://{js}"),
+        ProbeParams::default(),
+        t,
+    )
+    .await;
+    in_time(start, t);
+    failed_with(&r, "first_event", "too long");
+
+    let fh = ws_server(None, |mut ws, _| async move {
+        let _ = ws.send(Message::Binary(vec![0xa1; 60 << 20].into())).await;
+    })
+    .await;
+    let relay = http_server(|path: &str| {
+        if path.starts_with("/xrpc/_health") {
+            (200, String::new(), br#"{"status":"ok"}"#.to_vec())
+        } else if path.starts_with("/xrpc/com.atproto.sync.getHostStatus") {
+            (
+                200,
+                String::new(),
+                br#"{"seq":5,"status":"active"}"#.to_vec(),
+            )
+        } else {
+            (
+                501,
+                String::new(),
+                br#"{"error":"MethodNotImplemented"}"#.to_vec(),
+            )
+        }
+    })
+    .await;
+    let toml = format!("[modules.r]\nprober = \"relay\"\npds_host = \"ws://{fh}\"\n");
+    let start = Instant::now();
+    let r = run_with(
+        &prober(),
+        "r",
+        &toml,
+        &format!("http://{relay}"),
+        ProbeParams::default(),
+        t,
+    )
+    .await;
+    in_time(start, t);
+    failed_with(&r, "firehose", "too long");
+}
+
+#[tokio::test]
+async fn bodies_over_the_endpoint_limit() {
+    // A 3 MiB "health" answer (valid JSON), with and without a content-length.
+    let big = format!(r#"{{"version":"{}"}}"#, "x".repeat(3 << 20)).into_bytes();
+    let relay = http_server(move |_: &str| (200, String::new(), big.clone())).await;
+    let toml = "[modules.r]\nprober = \"relay\"\nlist_hosts_max_pages = 0\n";
+    let r = run_with(
+        &prober(),
+        "r",
+        toml,
+        &format!("http://{relay}"),
+        ProbeParams::default(),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(!r.success);
+    failed_with(&r, "health", "larger than");
+}
+
+#[tokio::test]
+async fn redirects_to_another_origin_fail() {
+    let elsewhere =
+        http_server(|_: &str| (200, String::new(), br#"{"status":"ok"}"#.to_vec())).await;
+    let relay = http_server(move |path: &str| {
+        if path == "/xrpc/_health" {
+            // Same origin: followed.
+            (302, "location: /_health\r\n".into(), Vec::new())
+        } else {
+            // Another origin (another port): refused.
+            (
+                302,
+                format!("location: http://{elsewhere}/xrpc/_health\r\n"),
+                Vec::new(),
+            )
+        }
+    })
+    .await;
+    let toml = "[modules.r]\nprober = \"relay\"\nlist_hosts_max_pages = 0\n";
+    let r = run_with(
+        &prober(),
+        "r",
+        toml,
+        &format!("http://{relay}"),
+        ProbeParams::default(),
+        Duration::from_secs(5),
+    )
+    .await;
+    assert!(!r.success, "{r:#?}");
+    failed_with(&r, "health", "another origin");
+}
+
+#[tokio::test]
+async fn handle_answers_that_are_not_dids() {
+    for bad in [
+        "did:plc:../../admin/secret?x=",
+        "did:web:evil.example%3A8443",
+        "did:web:a.example:admin",
+    ] {
+        let site = http_server(move |_: &str| (200, String::new(), bad.as_bytes().to_vec())).await;
+        let toml = format!(
+            "[modules.h]\nprober = \"handle\"\ndns = false\nhttp_base = \"http://{site}\"\n"
+        );
+        let r = run_with(
+            &prober(),
+            "h",
+            &toml,
+            "alice.example.com",
+            ProbeParams::default(),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(!r.success, "{r:#?}");
+        failed_with(&r, "http", "not a valid did");
+        // No second request shaped by the answer.
+        assert!(r.steps.iter().all(|s| s.name != "did_doc"), "{r:#?}");
+    }
+}
+
+#[tokio::test]
+async fn firehose_of_garbage_is_down() {
+    let fh = ws_server(None, |mut ws, _| async move {
+        loop {
+            if ws
+                .send(Message::Binary(vec![0xff, 0x00, 0x13, 0x37].into()))
+                .await
+                .is_err()
+            {
+                return;
+            }
+            // Reading answers the prober's pings.
+            if let Ok(None | Some(Err(_))) =
+                tokio::time::timeout(Duration::from_millis(5), ws.next()).await
+            {
+                return;
+            }
+        }
+    })
+    .await;
+    let relay = http_server(|path: &str| {
+        if path.starts_with("/xrpc/com.atproto.sync.getHostStatus") {
+            (
+                200,
+                String::new(),
+                br#"{"seq":5,"status":"active"}"#.to_vec(),
+            )
+        } else if path.starts_with("/xrpc/_health") {
+            (200, String::new(), br#"{"status":"ok"}"#.to_vec())
+        } else {
+            (
+                501,
+                String::new(),
+                br#"{"error":"MethodNotImplemented"}"#.to_vec(),
+            )
+        }
+    })
+    .await;
+    let toml = format!("[modules.r]\nprober = \"relay\"\npds_host = \"ws://{fh}\"\n");
+    let r = run_with(
+        &prober(),
+        "r",
+        &toml,
+        &format!("http://{relay}"),
+        ProbeParams::default(),
+        Duration::from_secs(5),
+    )
+    .await;
+    failed_with(&r, "firehose", "valid");
+    assert_eq!(value(&r, "atproto_firehose_up", &[]), Some(0.0));
+    assert_eq!(value(&r, "atproto_firehose_head_seq", &[]), None, "{r:#?}");
+    assert_eq!(value(&r, "atproto_relay_host_seq_lag", &[]), None);
+}
+
+#[tokio::test]
+async fn times_and_seqs_at_the_ends_of_i64() {
+    for us in [i64::MAX, i64::MIN, 0] {
+        let js = ws_server(None, move |mut ws, _| async move {
+            let _ = ws
+                .send(Message::Text(format!(r#"{{"time_us":{us}}}"#).into()))
+                .await;
+            while let Some(Ok(_)) = ws.next().await {}
+        })
+        .await;
+        let r = run_with(
+            &prober(),
+            "jetstream",
+            "",
+            &format!("ws://{js}"),
+            ProbeParams::default(),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert!(!r.success, "{r:#?}");
+        assert_eq!(
+            value(&r, "atproto_jetstream_last_event_age_seconds", &[]),
+            None
+        );
+        assert_eq!(
+            value(
+                &r,
+                "atproto_probe_impossible_values",
+                &[("value", "jetstream_time")]
+            ),
+            Some(1.0)
+        );
+    }
+
+    // A relay claiming seq i64::MIN for the host, and a PDS whose frames carry i64::MAX.
+    let fh = ws_server(None, |mut ws, path| async move {
+        if cursor(&path).is_some_and(|c| c > 0) {
+            let _ = ws
+                .send(Message::Binary(error_frame("FutureCursor").into()))
+                .await;
+            return;
+        }
+        let _ = ws
+            .send(Message::Binary(
+                commit_frame(i64::MAX, &now_rfc3339()).into(),
+            ))
+            .await;
+        while let Some(Ok(_)) = ws.next().await {}
+    })
+    .await;
+    for relay_seq in [i64::MIN, 5] {
+        let relay = http_server(move |path: &str| {
+            if path.starts_with("/xrpc/com.atproto.sync.getHostStatus") {
+                let body = format!(r#"{{"seq":{relay_seq},"status":"active"}}"#);
+                (200, String::new(), body.into_bytes())
+            } else if path.starts_with("/xrpc/_health") {
+                (200, String::new(), br#"{"status":"ok"}"#.to_vec())
+            } else {
+                let body = br#"{"error":"MethodNotImplemented"}"#.to_vec();
+                (501, String::new(), body)
+            }
+        })
+        .await;
+        let toml = format!(
+            "[modules.r]\nprober = \"relay\"\npds_host = \"ws://{fh}\"\nfirehose_quiet_ms = 100\n"
+        );
+        let r = run_with(
+            &prober(),
+            "r",
+            &toml,
+            &format!("http://{relay}"),
+            ProbeParams::default(),
+            Duration::from_secs(5),
+        )
+        .await;
+        assert_eq!(value(&r, "atproto_relay_host_seq_lag", &[]), None, "{r:#?}");
+        assert_eq!(value(&r, "atproto_firehose_head_seq", &[]), None, "{r:#?}");
+        // The relay's own impossible seq is caught first; a believable one leads to the
+        // PDS's impossible head.
+        let caught = if relay_seq < 0 {
+            "relay_seq"
+        } else {
+            "firehose_seq"
+        };
+        assert_eq!(
+            value(&r, "atproto_probe_impossible_values", &[("value", caught)]),
+            Some(1.0),
+            "{r:#?}"
+        );
+    }
+}

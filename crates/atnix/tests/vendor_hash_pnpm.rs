@@ -1,0 +1,207 @@
+//! `atnix vendor-hash pnpm`: nixpkgs' fetchPnpmCache test vector
+//! (pkgs/test/pnpm/cache-simple, whose lockfile is kept under
+//! tests/vectors/pnpm) reproduced from npm downloads, and the refusals.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const CACHE_SIMPLE: &str = "sha256-1fiytx0M1qsn6lNrzKhD6Fjf+6eoWxjtEFLsp8Fo/P8=";
+
+const SOURCE_JSON: &str = r#"{
+  "fetcher": "github",
+  "owner": "o",
+  "repo": "r",
+  "rev": "0123456789abcdef0123456789abcdef01234567",
+  "version": "1.0.0"
+}
+"#;
+
+fn lockfile() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/pnpm/cache-simple/pnpm-lock.yaml")
+}
+
+fn atnix(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atnix"));
+    cmd.args(args);
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run atnix")
+}
+
+fn ok_hash(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "atnix failed: {}\nstderr: {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    stdout.lines().last().expect("a last line").to_owned()
+}
+
+fn failed(out: &Output, needles: &[&str]) {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "expected failure, stderr: {stderr}");
+    assert!(
+        out.stdout.is_empty(),
+        "no hash on failure: {:?}",
+        out.stdout
+    );
+    for n in needles {
+        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
+    }
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for e in rd {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            out.extend(files_under(&e.path()));
+        } else {
+            out.push(e.path());
+        }
+    }
+    out
+}
+
+const OFFLINE: &[(&str, &str)] = &[
+    ("HTTPS_PROXY", "http://127.0.0.1:9"),
+    ("HTTP_PROXY", "http://127.0.0.1:9"),
+    ("ALL_PROXY", "http://127.0.0.1:9"),
+];
+
+#[test]
+fn pnpm_cache_vector_network() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let sj = work.path().join("source.json");
+    std::fs::write(&sj, SOURCE_JSON).unwrap();
+    let lock = lockfile();
+    // The directory form: fetchPnpmCache's pnpmRoot.
+    let out = atnix(
+        &[
+            "vendor-hash",
+            "pnpm",
+            s(lock.parent().unwrap()),
+            "--cache-dir",
+            s(cache.path()),
+            "--write",
+            s(&sj),
+        ],
+        &[],
+    );
+    assert_eq!(ok_hash(&out), CACHE_SIMPLE);
+    let expected = SOURCE_JSON.replace(
+        "\"version\": \"1.0.0\"\n",
+        &format!("\"version\": \"1.0.0\",\n  \"pnpmCacheHash\": \"{CACHE_SIMPLE}\"\n"),
+    );
+    assert_eq!(std::fs::read_to_string(&sj).unwrap(), expected);
+    let out = atnix(
+        &[
+            "vendor-hash",
+            "pnpm",
+            s(&lock),
+            "--cache-dir",
+            s(cache.path()),
+        ],
+        OFFLINE,
+    );
+    assert_eq!(ok_hash(&out), CACHE_SIMPLE, "warm, from the cache alone");
+}
+
+#[test]
+fn pnpm_tampered_tarball_network() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let lock = work.path().join("pnpm-lock.yaml");
+    let text = std::fs::read_to_string(lockfile()).unwrap();
+    let good = "sha512-AsuCzffGHJybSaRrmr5eHr81mwJU3kjw6M";
+    assert!(text.contains(good));
+    std::fs::write(
+        &lock,
+        text.replace(good, "sha512-AAAAzffGHJybSaRrmr5eHr81mwJU3kjw6M"),
+    )
+    .unwrap();
+    let out = atnix(
+        &[
+            "vendor-hash",
+            "pnpm",
+            s(&lock),
+            "--cache-dir",
+            s(cache.path()),
+        ],
+        &[],
+    );
+    failed(&out, &["undici-types@7.18.2", "checksum mismatch"]);
+    let left: Vec<_> = files_under(cache.path())
+        .into_iter()
+        .filter(|p| p.strip_prefix(cache.path()).unwrap().starts_with("tmp"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
+}
+
+#[test]
+fn pnpm_refusals() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let lock = lockfile();
+    let out = atnix(
+        &[
+            "vendor-hash",
+            "pnpm",
+            s(&lock),
+            "--fetcher-version",
+            "3",
+            "--cache-dir",
+            s(cache.path()),
+        ],
+        &[],
+    );
+    failed(
+        &out,
+        &[
+            "fetchPnpmDeps (fetcherVersion 3) is refused",
+            "fetchPnpmCache",
+        ],
+    );
+
+    let bad = |name: &str, text: &str, needles: &[&str]| {
+        let p = work.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = atnix(
+            &["vendor-hash", "pnpm", s(&p), "--cache-dir", s(cache.path())],
+            OFFLINE,
+        );
+        failed(&out, needles);
+    };
+    bad(
+        "v6.yaml",
+        "lockfileVersion: '6.0'\npackages: {}\n",
+        &["lockfileVersion \"6.0\"", "9.0"],
+    );
+    bad("none.yaml", "lockfileVersion: '9.0'\n", &["no `packages`"]);
+    bad(
+        "git.yaml",
+        "lockfileVersion: '9.0'\npackages:\n  x@git+https://e.org/x.git#0123:\n    resolution: {commit: '0123', repo: 'https://e.org/x.git', type: git}\n",
+        &[
+            "x@git+https://e.org/x.git#0123",
+            "git or directory dependency",
+        ],
+    );
+    bad(
+        "nointegrity.yaml",
+        "lockfileVersion: '9.0'\npackages:\n  x@1.0.0:\n    resolution: {tarball: 'https://e.org/x.tgz'}\n",
+        &["x@1.0.0", "no integrity"],
+    );
+    bad("notyaml.yaml", "packages: [\n", &["not YAML"]);
+    assert!(files_under(cache.path()).is_empty());
+}
