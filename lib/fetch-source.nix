@@ -3,8 +3,9 @@
 # `fetchSource ./source.json`. The `fetcher` field is the tag:
 #
 #   github     owner, repo, rev, hash            -> fetchFromGitHub
-#   tangled    owner ("@handle") and repo, or did; rev, hash,
-#              domain (default "tangled.org")    -> fetchFromTangled
+#   tangled    did, rev, hash, domain (default "tangled.org")
+#              -> fetchFromTangled; owner ("@handle") and repo are
+#              informational (nixpkgs' fetcher takes only `did`)
 #   git        url, rev, hash, fetchSubmodules   -> fetchgit
 #   url        url, hash, unpack (bool)          -> fetchzip if unpack, else fetchurl
 #   crates-io  pname, version, hash              -> fetchCrate
@@ -39,15 +40,13 @@ in
       hash
       ;
   };
-  # fetchFromTangled took `owner` + `repo` and later the repository's `did`:
-  # pass whichever the pin records.
-  tangled = need fetchFromTangled "fetchFromTangled" (
-    {
-      inherit (s) rev hash;
-      domain = s.domain or "tangled.org";
-    }
-    // (if s ? did then { inherit (s) did; } else { inherit (s) owner repo; })
-  );
+  # nixpkgs' fetchFromTangled (pkgs/build-support/fetchtangled) takes `did`,
+  # `domain`, and `rev` or `tag`, and fetchzips https://<domain>/<did>/archive/<rev>.
+  # Anything else would be passed on to fetchzip, so owner/repo stay out.
+  tangled = need fetchFromTangled "fetchFromTangled" {
+    inherit (s) did rev hash;
+    domain = s.domain or "tangled.org";
+  };
   git = fetchgit {
     inherit (s) url rev hash;
     fetchSubmodules = s.fetchSubmodules or false;

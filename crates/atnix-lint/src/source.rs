@@ -135,6 +135,20 @@ fn validate(text: &str) -> (Option<SourcePin>, Vec<Problem>) {
         {
             problems.push(p);
         }
+        // nixpkgs' fetchFromTangled asserts this when it is called.
+        if map.get("fetcher").and_then(Value::as_str) == Some("tangled")
+            && let Some(did) = get("did")
+            && !did.starts_with("did:")
+        {
+            problems.push(Problem::at(
+                "did",
+                Rule::SourceJson,
+                format!(
+                    "`did` `{did}` must start with `did:` (fetchFromTangled fetches https://<domain>/<did>/archive/<rev>); \
+                     use the repository's DID or `did:plc:<owner>/<name>`"
+                ),
+            ));
+        }
         for key in HASH_KEYS {
             if let Some(v) = get(key)
                 && let Some(p) = check_sri(key, v)
@@ -223,18 +237,24 @@ mod tests {
     #[test]
     fn valid_tangled_pins() {
         let knot = format!(
-            "{{\"fetcher\":\"tangled\",\"owner\":\"@o.example\",\"repo\":\"r\",\"domain\":\"knot.example\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
+            "{{\"fetcher\":\"tangled\",\"did\":\"did:plc:o\",\"domain\":\"knot.example\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
         );
         assert!(findings(&knot).is_empty());
         let pin = parse_source_pin(knot.as_bytes()).unwrap();
         assert_eq!(
             pin.git_url().as_deref(),
-            Some("https://knot.example/@o.example/r")
+            Some("https://knot.example/did:plc:o")
         );
         let owner = format!(
-            "{{\"fetcher\":\"tangled\",\"owner\":\"@microcosm.blue\",\"repo\":\"m\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
+            "{{\"fetcher\":\"tangled\",\"did\":\"did:plc:m/m\",\"owner\":\"@microcosm.blue\",\"repo\":\"m\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
         );
         assert!(findings(&owner).is_empty());
+        let handle = format!(
+            "{{\"fetcher\":\"tangled\",\"did\":\"@microcosm.blue/m\",\"rev\":\"{REV}\",\"hash\":\"{HASH}\"}}"
+        );
+        assert_eq!(findings(&handle), ["1:source-json"]);
+        let err = parse_source_pin(handle.as_bytes()).unwrap_err();
+        assert!(err.contains("must start with `did:`"), "{err}");
     }
 
     #[test]

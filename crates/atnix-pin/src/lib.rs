@@ -107,12 +107,17 @@ pub struct GitHub {
     pub version: Option<String>,
 }
 
-/// `fetchFromTangled`; `owner` is the handle with its `@` (`@tangled.org`).
+/// `fetchFromTangled`. nixpkgs' fetcher takes the repository as `did` and
+/// fetches `https://<domain>/<did>/archive/<rev>`; since `did` may also be
+/// `did:plc:…/<name>` (the owner's DID and the repository's name, a path the
+/// appview serves). `owner` (the handle with its `@`) and `repo` are what
+/// people know the repository by: informational, never passed to nixpkgs.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tangled {
-    pub owner: String,
-    pub repo: String,
+    pub did: String,
+    pub owner: Option<String>,
+    pub repo: Option<String>,
     pub rev: String,
     pub hash: String,
     /// The knot's host; `tangled.org` when absent.
@@ -237,13 +242,13 @@ impl SourcePin {
         }
     }
 
-    /// `github:owner/repo`, `tangled:@owner/repo`, `git:URL`, `url:URL`, `crates-io:pname`.
+    /// `github:owner/repo`, `tangled:did:plc:…`, `git:URL`, `url:URL`, `crates-io:pname`.
     pub fn locator(&self) -> String {
         let place = match &self.source {
             Source::GitHub(s) => format!("{}/{}", s.owner, s.repo),
             Source::Tangled(s) => match &s.domain {
-                Some(d) if d != DEFAULT_TANGLED_DOMAIN => format!("{d}/{}/{}", s.owner, s.repo),
-                _ => format!("{}/{}", s.owner, s.repo),
+                Some(d) if d != DEFAULT_TANGLED_DOMAIN => format!("{d}/{}", s.did),
+                _ => s.did.clone(),
             },
             Source::Git(s) => s.url.clone(),
             Source::Url(s) => s.url.clone(),
@@ -262,10 +267,9 @@ impl SourcePin {
         match &self.source {
             Source::GitHub(s) => Some(format!("https://github.com/{}/{}.git", s.owner, s.repo)),
             Source::Tangled(s) => Some(format!(
-                "https://{}/{}/{}",
+                "https://{}/{}",
                 s.domain.as_deref().unwrap_or(DEFAULT_TANGLED_DOMAIN),
-                s.owner,
-                s.repo
+                s.did
             )),
             Source::Git(s) => Some(s.url.clone()),
             Source::Url(_) | Source::CratesIo(_) => None,
@@ -626,10 +630,10 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"fetcher":"tangled","owner":"@microcosm.blue","repo":"m","rev":"{REV}","hash":"{HASH}"}}"#
+                    r#"{{"fetcher":"tangled","did":"did:plc:abc/m","owner":"@microcosm.blue","repo":"m","rev":"{REV}","hash":"{HASH}"}}"#
                 ),
-                "tangled:@microcosm.blue/m",
-                Some("https://tangled.org/@microcosm.blue/m"),
+                "tangled:did:plc:abc/m",
+                Some("https://tangled.org/did:plc:abc/m"),
             ),
             (
                 format!(
@@ -719,6 +723,13 @@ mod tests {
                 r#"{{"fetcher":"github","owner":"o","rev":"{REV}","hash":"{HASH}"}}"#
             )),
             ["missing field `repo` (the github fetcher needs it)"]
+        );
+        // nixpkgs' fetchFromTangled requires `did`; owner/repo alone no longer fetch.
+        assert_eq!(
+            messages(&format!(
+                r#"{{"fetcher":"tangled","owner":"@o","repo":"r","rev":"{REV}","hash":"{HASH}"}}"#
+            )),
+            ["missing field `did` (the tangled fetcher needs it)"]
         );
         let p = &parse(br#"{"fetcher":"url","url":"u"}"#).unwrap_err()[0];
         assert_eq!(p.missing.as_deref(), Some("hash"));

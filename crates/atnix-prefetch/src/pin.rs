@@ -24,7 +24,8 @@ pub struct Locator {
 }
 
 /// Recognises GitHub (`https://github.com/o/r(.git)`, `git@github.com:o/r`)
-/// and Tangled (`https://tangled.org/@handle/r`, also tangled.sh) URLs.
+/// and Tangled (`https://tangled.org/@handle/r` or `…/did:plc:…/r`, also
+/// tangled.sh) URLs.
 pub fn infer_locator(repo: &str) -> Option<Locator> {
     let rest = repo
         .strip_prefix("git@github.com:")
@@ -50,7 +51,7 @@ pub fn infer_locator(repo: &str) -> Option<Locator> {
     if parts.next().is_some() || owner.is_empty() || name.is_empty() {
         return None;
     }
-    if fetcher == Fetcher::Tangled && !owner.starts_with('@') {
+    if fetcher == Fetcher::Tangled && !owner.starts_with('@') && !owner.starts_with("did:") {
         return None;
     }
     Some(Locator {
@@ -170,6 +171,12 @@ mod tests {
             (t.fetcher, &*t.owner),
             (Fetcher::Tangled, "@microcosm.blue")
         );
+        let t = infer_locator("https://tangled.org/did:plc:wshs7t2adsemcrrd4snkeqli/core").unwrap();
+        assert_eq!(
+            (&*t.owner, &*t.repo),
+            ("did:plc:wshs7t2adsemcrrd4snkeqli", "core")
+        );
+        assert!(infer_locator("https://tangled.org/tangled.org/core").is_none());
         assert!(infer_locator("/work/.mirror/sharkdp+diskus/repo").is_none());
         assert!(infer_locator("https://example.com/a/b").is_none());
         assert!(infer_locator("https://github.com/a/b/tree/main").is_none());

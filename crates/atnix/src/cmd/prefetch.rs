@@ -70,6 +70,22 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let is_url = !Path::new(repo).exists();
         let mut pin: Fields = Vec::new();
         let fetcher = match (mode, atnix_prefetch::infer_locator(repo)) {
+            (GitMode::Archive, Some(loc)) if loc.fetcher == Fetcher::Tangled => {
+                pin.push(("fetcher", loc.fetcher.name().into()));
+                // fetchFromTangled takes only `did`, fetching
+                // https://<domain>/<did>/archive/<rev>; owner/repo are for people.
+                if loc.owner.starts_with("did:") {
+                    pin.push(("did", format!("{}/{}", loc.owner, loc.repo).into()));
+                } else {
+                    eprintln!(
+                        "note: fetchFromTangled needs `did`: add \"did\": \"did:plc:<DID of {}>/{}\" (or the repository's DID)",
+                        loc.owner, loc.repo
+                    );
+                    pin.push(("owner", loc.owner.into()));
+                    pin.push(("repo", loc.repo.into()));
+                }
+                loc.fetcher
+            }
             (GitMode::Archive, Some(loc)) => {
                 pin.push(("fetcher", loc.fetcher.name().into()));
                 pin.push(("owner", loc.owner.into()));
