@@ -352,7 +352,7 @@ fn commit_date(repo: &Path, commit: &str) -> Result<String, Error> {
     Ok(out.trim().to_owned())
 }
 
-fn git(
+pub(crate) fn git(
     dir: Option<&Path>,
     url: &str,
     action: &'static str,
@@ -401,12 +401,24 @@ fn new_cargo_lock(kept: &Path, src: &Path) -> Result<Vec<u8>, Error> {
     let old = fs::read_to_string(kept).map_err(io(kept))?;
     let path = src.join("Cargo.lock");
     let new = fs::read_to_string(&path).map_err(io(&path))?;
-    if git_sources(&old) != git_sources(&new) {
+    let (before, after) = (git_sources(&old), git_sources(&new));
+    if before != after {
+        let changed: Vec<String> = after
+            .difference(&before)
+            .map(|l| format!("new {}", l.trim_start_matches("source = ")))
+            .chain(
+                before
+                    .difference(&after)
+                    .map(|l| format!("dropped {}", l.trim_start_matches("source = "))),
+            )
+            .collect();
         return Err(Error::Policy {
             path: kept.to_owned(),
-            message: "the new Cargo.lock has other git dependencies; recompute their outputHashes \
-                      with `atnix prefetch <repo> --rev <commit> --checkout`, one per dependency"
-                .to_owned(),
+            message: format!(
+                "the new Cargo.lock has other git dependencies ({}); recompute their outputHashes \
+                 with `atnix prefetch <repo> --rev <commit> --checkout`, one per dependency",
+                changed.join(", ")
+            ),
         });
     }
     Ok(new.into_bytes())

@@ -1,7 +1,5 @@
 //! The newest upstream commit a policy points at, from `git ls-remote`.
 
-use std::process::Command;
-
 use atnix_pin::Update;
 
 use crate::Error;
@@ -27,20 +25,14 @@ pub struct Target {
 /// (`url.*.insteadOf`, credentials, proxies) applies. Annotated tags are
 /// peeled to their commit.
 pub fn ls_remote(url: &str) -> Result<Vec<Ref>, Error> {
-    let out = Command::new("git")
-        .args(["-c", "core.askPass=true", "ls-remote", "--", url])
-        .env("GIT_TERMINAL_PROMPT", "0")
-        .output()
-        .map_err(Error::GitMissing)?;
-    if !out.status.success() {
-        return Err(Error::Git {
-            url: url.to_owned(),
-            action: "ls-remote",
-            stderr: atnix_diag::stderr_tail(&out.stderr),
-        });
-    }
+    let out = crate::git(
+        None,
+        url,
+        "ls-remote",
+        &["-c", "core.askPass=true", "ls-remote", "--", url],
+    )?;
     let mut refs: Vec<Ref> = Vec::new();
-    for line in String::from_utf8_lossy(&out.stdout).lines() {
+    for line in out.lines() {
         let Some((commit, name)) = line.split_once('\t') else {
             continue;
         };
