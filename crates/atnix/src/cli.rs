@@ -37,4 +37,6 @@ pub enum Command {
     Smoke(cmd::smoke::Args),
     /// Move pins to the newest upstream release or commit their `update` policy names.
     Update(cmd::update::Args),
+    /// Restore a service's state directory from its newest upgrade snapshot.
+    Rollback(cmd::rollback::Args),
 }

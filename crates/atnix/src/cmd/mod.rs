@@ -10,6 +10,7 @@ pub mod prefetch;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod rollback;
 pub mod smoke;
 pub mod update;
 pub mod vendor_hash;
@@ -28,5 +29,6 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Probe(args) => probe::run(args),
         Command::Smoke(args) => smoke::run(args),
         Command::Update(args) => update::run(args),
+        Command::Rollback(args) => rollback::run(args),
     }
 }
