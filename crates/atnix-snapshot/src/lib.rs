@@ -8,8 +8,13 @@
 //! btrfs and XFS, a plain copy elsewhere, owners, modes, times, links and
 //! extended attributes kept.
 //!
-//! Not done yet: btrfs subvolume and ZFS snapshots, and the unit wiring
-//! (ExecStartPre and the health gate) in lib/service.nix.
+//! [`guard`] is the unit side (snapshot before an upgrade, health gate,
+//! restore on failure), run by the `atnix-upgrade-guard` binary.
+//!
+//! Not done yet: btrfs subvolume and ZFS snapshots, and the wiring in
+//! lib/service.nix.
+
+pub mod guard;
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -31,9 +36,25 @@ pub enum Error {
     Meta { path: PathBuf, message: String },
     #[error("no snapshot of {unit} under {}", root.display())]
     NoSnapshot { unit: String, root: PathBuf },
+    #[error(
+        "{unit}: the upgrade to {package} failed its health check and the state was restored; \
+         switch back to the previous generation (atnix rollback prints it), or remove {} to try it again",
+        mark.display()
+    )]
+    Refused {
+        unit: String,
+        package: String,
+        mark: PathBuf,
+    },
+    #[error("{unit} did not pass its health check within {seconds} s: {last}")]
+    Unhealthy {
+        unit: String,
+        seconds: u64,
+        last: String,
+    },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> Error + '_ {
     move |source| Error::Io {
         path: path.to_owned(),
         source,
