@@ -146,24 +146,46 @@ pub fn take(root: &Path, state: &Path, meta: &Meta, keep: usize) -> Result<Snaps
     Ok(snap)
 }
 
-/// Puts `snap` back at `state`: the current contents move aside to
-/// `<state>.failed-<seq>` (kept for the bug report), then the copy comes back.
+/// Puts `snap` back at `state`: the current contents move into the
+/// snapshot's `failed/` (kept for the bug report), then the copy comes back.
+/// The directory itself stays in place and nothing is created beside it:
+/// under systemd, `/var/lib/private` is read-only even to a `+` command.
 /// Returns where the failed state went.
 pub fn restore(snap: &Snapshot, state: &Path) -> Result<PathBuf, Error> {
-    let mut aside = state.as_os_str().to_owned();
-    aside.push(format!(".failed-{}", snap.seq));
-    let aside = PathBuf::from(aside);
+    let aside = snap.dir.join("failed");
     if aside.exists() {
         fs::remove_dir_all(&aside).map_err(io(&aside))?;
     }
-    if state.exists() {
-        fs::rename(state, &aside).map_err(io(state))?;
+    fs::create_dir(&aside).map_err(io(&aside))?;
+    fs::create_dir_all(state).map_err(io(state))?;
+    for entry in fs::read_dir(state).map_err(io(state))? {
+        let from = entry.map_err(io(state))?.path();
+        let to = aside.join(from.file_name().expect("a directory entry has a name"));
+        move_entry(&from, &to)?;
     }
     copy_tree(&snap.state(), state)?;
     Ok(aside)
 }
 
-/// `cp -a --reflink=auto SRC DEST` (DEST must not exist).
+/// Renames, or copies and removes when `to` is on another file system.
+fn move_entry(from: &Path, to: &Path) -> Result<(), Error> {
+    match fs::rename(from, to) {
+        Ok(()) => Ok(()),
+        Err(e) if e.raw_os_error() == Some(18) => {
+            // EXDEV: the snapshots live on another file system.
+            copy_tree(from, to)?;
+            let meta = fs::symlink_metadata(from).map_err(io(from))?;
+            if meta.is_dir() {
+                fs::remove_dir_all(from).map_err(io(from))
+            } else {
+                fs::remove_file(from).map_err(io(from))
+            }
+        }
+        Err(e) => Err(io(from)(e)),
+    }
+}
+
+/// `cp -a --reflink=auto SRC DEST`: DEST must be missing or an empty directory.
 fn copy_tree(src: &Path, dest: &Path) -> Result<(), Error> {
     let out = Command::new("cp")
         .args(["-a", "--reflink=auto", "--no-target-directory", "--"])

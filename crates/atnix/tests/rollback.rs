@@ -61,7 +61,7 @@ fn rollback_restores_the_newest_snapshot_and_names_the_generation() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(fs::read(state.join("db/data")).unwrap(), b"v1 state");
-    let failed = tmp.path().join("state.failed-1");
+    let failed = snaps.join("demo/1/failed");
     assert_eq!(fs::read(failed.join("db/data")).unwrap(), b"v2 migrated");
     assert!(
         stdout.contains(&format!(
