@@ -30,6 +30,12 @@
 #                                      sslCertificate + sslCertificateKey
 #   mkJetstreamOption { name }         `jetstream` URL or region shorthand
 #   extraArgsOption                    `extraArgs`
+#   mkUpgradeSnapshotsOption { name }  `upgradeSnapshots`: snapshot the state
+#                                      directory before a new package starts,
+#                                      with an optional health gate that
+#                                      restores it (docs/upgrades.md); the
+#                                      module builder declares it for every
+#                                      service with `stateDirectory = true`
 #
 # Module builder, the usual way to write a service module (through
 # ./service-module.nix, which supplies the arguments):
@@ -400,6 +406,67 @@ rec {
       );
     };
 
+  mkUpgradeSnapshotsOption =
+    { name }:
+    {
+      enable = lib.mkEnableOption ''
+        a snapshot of ${name}'s state directory (under /var/lib/atnix-snapshots)
+        each time the unit starts a package other than the one that last ran on
+        that state. `atnix rollback <unit>` restores one'';
+      keep = mkOption {
+        type = types.ints.positive;
+        default = 3;
+        description = "How many snapshots of ${name}'s state to keep; older ones are deleted.";
+      };
+      healthCheck = {
+        url = mkOption {
+          type = types.nullOr types.str;
+          default = null;
+          example = "http://127.0.0.1:8080/";
+          description = ''
+            A URL that must answer 2xx within `timeout` seconds after an upgrade,
+            or the unit is stopped, the state restored from the snapshot, the new
+            package refused at later starts, and the metric
+            `atnix_upgrade_rolled_back` written to
+            /var/lib/atnix-snapshots/<unit>/upgrade.prom. null: no gate.
+          '';
+        };
+        timeout = mkOption {
+          type = types.ints.positive;
+          default = 60;
+          description = "Seconds ${name} has after an upgrade to pass its health check.";
+        };
+      };
+    };
+
+  # The guard's three steps, run as root (`+`): a DynamicUser's state is
+  # /var/lib/private/<unit>, which the service's own user cannot snapshot.
+  upgradeSnapshotsConfig =
+    {
+      cfg,
+      pkgs,
+      unit,
+      staticUser,
+    }:
+    let
+      s = cfg.upgradeSnapshots;
+      guard = lib.getExe' (import ../pkgs { inherit pkgs; }).atnix.guard "atnix-upgrade-guard";
+      state = if staticUser then "/var/lib/${unit}" else "/var/lib/private/${unit}";
+      run = step: "+${guard} --unit ${unit} --state ${state} ${step}";
+      gated = s.healthCheck.url != null;
+    in
+    lib.mkIf s.enable {
+      systemd.services.${unit}.serviceConfig = {
+        ExecStartPre = lib.mkBefore [
+          (run "pre --package ${cfg.package} --keep ${toString s.keep}${lib.optionalString gated " --gated"}")
+        ];
+        ExecStartPost = lib.optional gated (
+          run "health --url ${lib.escapeShellArg s.healthCheck.url} --timeout ${toString s.healthCheck.timeout}"
+        );
+        ExecStopPost = [ (run "stop-post") ];
+      };
+    };
+
   mkServiceModule =
     {
       config,
@@ -450,6 +517,9 @@ rec {
           environmentFiles = mkEnvironmentFilesOption { inherit name; };
         }
         // lib.optionalAttrs nginx { nginx = mkNginxOption { inherit name; }; }
+        // lib.optionalAttrs (service.stateDirectory or false) {
+          upgradeSnapshots = mkUpgradeSnapshotsOption { inherit name; };
+        }
         // {
           extraArgs = extraArgsOption;
         }
@@ -465,6 +535,11 @@ rec {
             }
             // service
           ))
+          (lib.mkIf (service.stateDirectory or false) (upgradeSnapshotsConfig {
+            inherit cfg pkgs;
+            inherit (service) unit;
+            staticUser = service.staticUser or false;
+          }))
           extraConfig
         ]
       );

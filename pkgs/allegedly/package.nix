@@ -35,10 +35,7 @@ rustPlatform.buildRustPackage {
 
   passthru = {
     inherit source;
-    updateScript = mkUpdateScript {
-      source = "pkgs/allegedly/source.json";
-      vendor = "cargo";
-    };
+    updateScript = mkUpdateScript { package = "allegedly"; };
     # The VM test leaves module imports to its runner (the flake imports
     # every atnix module); here only the allegedly module is needed.
     tests.vm = testers.runNixOSTest {

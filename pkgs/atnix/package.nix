@@ -42,6 +42,9 @@ rustPlatform.buildRustPackage (finalAttrs: {
   outputs = [
     "out"
     "exporter"
+    # atnix-upgrade-guard alone: every unit with upgrade snapshots runs it, so
+    # it must not pull git, go, nix and systemd into the service's closure.
+    "guard"
   ];
 
   cargoBuildFlags = [
@@ -49,6 +52,8 @@ rustPlatform.buildRustPackage (finalAttrs: {
     "atnix"
     "--package"
     "atproto-exporter"
+    "--package"
+    "atnix-snapshot"
   ];
   cargoTestFlags = [ "--workspace" ];
 
@@ -77,6 +82,7 @@ rustPlatform.buildRustPackage (finalAttrs: {
 
   postInstall = ''
     moveToOutput bin/atproto-exporter "$exporter"
+    moveToOutput bin/atnix-upgrade-guard "$guard"
     wrapProgram "$out/bin/atnix" \
       --prefix PATH : ${
         lib.makeBinPath [

@@ -29,10 +29,7 @@ buildGoModule {
 
   passthru = {
     inherit source command;
-    updateScript = mkUpdateScript {
-      source = "pkgs/indigo/source.json";
-      vendor = "go";
-    };
+    updateScript = mkUpdateScript { package = "indigo"; };
     # The VM test leaves module imports to its runner (the flake imports
     # every atnix module); here only this command's module is needed.
     tests.vm = testers.runNixOSTest {

@@ -34,10 +34,7 @@ buildGoModule {
 
   passthru = {
     inherit source;
-    updateScript = mkUpdateScript {
-      source = "pkgs/jetstream/source.json";
-      vendor = "go";
-    };
+    updateScript = mkUpdateScript { package = "jetstream"; };
     tests.vm = testers.runNixOSTest {
       imports = [ ../../tests/nixos/bluesky-jetstream.nix ];
       defaults.imports = [ ../../modules/bluesky/jetstream.nix ];

@@ -104,10 +104,7 @@ rustPlatform.buildRustPackage {
     # NUR's restricted evaluation refuses that, so default.nix exports these
     # packages under `unrestricted`.
     fetchesAtEvaluation = true;
-    updateScript = mkUpdateScript {
-      source = "pkgs/microcosm/source.json";
-      cargoLock = "pkgs/microcosm/Cargo.lock";
-    };
+    updateScript = mkUpdateScript { package = "microcosm"; };
     # The VM test files leave module imports to their runner (the flake
     # imports every atnix module); here only this service's module is needed.
     tests.vm = testers.runNixOSTest {

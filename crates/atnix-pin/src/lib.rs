@@ -166,6 +166,54 @@ pub struct Common {
     pub pnpm_deps_hash: Option<String>,
     /// `fetchPnpmCache`'s hash (lockfile tarballs as downloaded).
     pub pnpm_cache_hash: Option<String>,
+    /// How `atnix update` finds a newer upstream commit.
+    pub update: Option<Update>,
+}
+
+/// A pin's update policy (`"update"` in source.json): which upstream commit
+/// `atnix update` moves the pin to.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(tag = "policy", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Update {
+    /// The newest release tag: `{"policy": "tags", "tagPattern": "v*"}`.
+    /// Tags are compared as dotted numbers after the text before the first
+    /// digit; tags with anything else (pre-releases) are skipped.
+    #[serde(rename_all = "camelCase")]
+    Tags {
+        /// A glob (`*` matches any run of characters) a release tag matches;
+        /// every tag when absent.
+        tag_pattern: Option<String>,
+        /// `tests/fixtures/help/<name>.txt` and the argv that prints it, for
+        /// `atnix update --build`.
+        #[serde(default)]
+        help: Vec<HelpCommand>,
+    },
+    /// The newest commit of a branch: `{"policy": "branch-head", "branch": "main"}`.
+    #[serde(rename_all = "camelCase")]
+    BranchHead {
+        /// The remote's default branch (its `HEAD`) when absent.
+        branch: Option<String>,
+        #[serde(default)]
+        help: Vec<HelpCommand>,
+    },
+}
+
+impl Update {
+    /// The help fixtures `--build` refreshes.
+    pub fn help(&self) -> &[HelpCommand] {
+        match self {
+            Update::Tags { help, .. } | Update::BranchHead { help, .. } => help,
+        }
+    }
+}
+
+/// One `--help` fixture and the command, run from the built package's
+/// binaries, that prints it: `{"fixture": "allegedly-wrap", "argv": ["allegedly", "wrap", "--help"]}`.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelpCommand {
+    pub fixture: String,
+    pub argv: Vec<String>,
 }
 
 impl Common {
@@ -611,7 +659,8 @@ mod tests {
                 "vendorHash",
                 "npmDepsHash",
                 "pnpmDepsHash",
-                "pnpmCacheHash"
+                "pnpmCacheHash",
+                "update"
             ]
         );
         assert!(Fetcher::Git.fields().contains(&"fetchSubmodules"));
@@ -754,6 +803,46 @@ mod tests {
                     "`cargoHash`: invalid type: integer `1`, expected a string"
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn update_policies_are_typed() {
+        let pin = |update: &str| {
+            parse(
+                format!(
+                    r#"{{"fetcher":"github","owner":"o","repo":"r","rev":"{REV}","hash":"{HASH}","update":{update}}}"#
+                )
+                .as_bytes(),
+            )
+        };
+        assert_eq!(
+            pin(r#"{"policy":"tags","tagPattern":"v*"}"#)
+                .unwrap()
+                .common
+                .update,
+            Some(Update::Tags {
+                tag_pattern: Some("v*".to_owned()),
+                help: vec![]
+            })
+        );
+        let head =
+            pin(r#"{"policy":"branch-head","help":[{"fixture":"x","argv":["x","--help"]}]}"#)
+                .unwrap()
+                .common
+                .update
+                .unwrap();
+        assert_eq!(head.help()[0].argv, ["x", "--help"]);
+        let bad = pin(r#"{"policy":"newest"}"#).unwrap_err();
+        assert_eq!(bad[0].field.as_deref(), Some("update"), "{bad:?}");
+        assert!(
+            bad[0].message.contains("unknown variant `newest`"),
+            "{bad:?}"
+        );
+        let typo = pin(r#"{"policy":"tags","tag_pattern":"v*"}"#).unwrap_err();
+        assert!(
+            typo[0].message.contains("unknown field `tag_pattern`"),
+            "{typo:?}"
         );
     }
 

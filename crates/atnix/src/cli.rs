@@ -35,4 +35,8 @@ pub enum Command {
     Probe(cmd::probe::Args),
     /// Boot systemd in a container, start rendered units and check they answer.
     Smoke(cmd::smoke::Args),
+    /// Move pins to the newest upstream release or commit their `update` policy names.
+    Update(cmd::update::Args),
+    /// Restore a service's state directory from its newest upgrade snapshot.
+    Rollback(cmd::rollback::Args),
 }

@@ -1,22 +1,17 @@
 //! Every command-line flag a service module passes must exist in the
 //! program's real `--help` output, kept under tests/fixtures/help/ (captured
-//! from binaries built natively at the pinned commits; see docs/microcosm.md).
-//!
-//! Modules and fixtures are found by convention, like modules/default.nix
-//! does: `modules/<name>.nix` is the module `<name>`,
-//! `modules/<family>/<app>.nix` the module `<family>-<app>`; its fixtures are
-//! `tests/fixtures/help/<module>.txt` and, for subcommands,
-//! `<module>-<subcommand>.txt`.
-//!
-//! A module's flags are its string literals that are exactly a long flag
-//! (`"--bind"`); a fixture's flags are the ones clap or urfave/cli list as
-//! options (`  -b, --bind <BIND>` / `      --acme-ipv6` /
-//! `   --bind string  IP or address ...`), not flags merely mentioned in help
-//! prose.
+//! from binaries built natively at the pinned commits; see docs/microcosm.md),
+//! and every `PDS_` variable the PDS module sets in its environment fixture.
+//! The logic is atnix-update's (`atnix update` diffs new fixtures with it).
 
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+use atnix_update::flags::{
+    HELP_DIR, environment_fixture, fixture_flags, fixtures_of, missing_flags, module_env_vars,
+    module_flags, modules,
+};
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -29,156 +24,20 @@ fn read(path: &Path) -> String {
     fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
 }
 
-fn is_flag_char(c: char) -> bool {
-    c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
-}
-
-/// String literals in Nix source that are exactly one long flag.
-fn module_flags(nix: &str) -> BTreeSet<String> {
-    let mut flags = BTreeSet::new();
-    let mut rest = nix;
-    while let Some(start) = rest.find("\"--") {
-        let after = &rest[start + 1..];
-        let len = after
-            .char_indices()
-            .find(|&(i, c)| i >= 2 && !is_flag_char(c))
-            .map(|(i, _)| i)
-            .unwrap_or(after.len());
-        if after[len..].starts_with('"') && len > 2 {
-            flags.insert(after[..len].to_string());
-        }
-        rest = &after[len..];
-    }
-    flags
-}
-
-/// Options clap lists in a `--help` page: lines starting (after indentation)
-/// with `-x, --flag` or `--flag`.
-fn fixture_flags(help: &str) -> BTreeSet<String> {
-    let mut flags = BTreeSet::new();
-    for line in help.lines() {
-        let trimmed = line.trim_start();
-        if !trimmed.starts_with('-') {
-            continue;
-        }
-        for token in trimmed.split([' ', ',']).filter(|t| !t.is_empty()) {
-            if token.starts_with("--") && token.len() > 2 && token.chars().all(is_flag_char) {
-                flags.insert(token.to_string());
-                break;
-            }
-            if !token.starts_with('-') {
-                break;
-            }
-        }
-    }
-    flags
-}
-
-/// A program configured only by environment (the PDS) keeps the variables it
-/// reads instead of a `--help` page: a first line saying "configured by
-/// environment", then one variable per line.
-fn environment_fixture(text: &str) -> Option<BTreeSet<String>> {
-    let first = text.lines().next()?;
-    if !(first.starts_with('#') && first.contains("configured by environment")) {
-        return None;
-    }
-    Some(
-        text.lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .map(|l| l.trim().to_string())
-            .collect(),
-    )
-}
-
-/// `PDS_*` variable names a module mentions.
-fn module_env_vars(nix: &str) -> BTreeSet<String> {
-    nix.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-        .filter(|w| w.starts_with("PDS_") && w.len() > 4)
-        .map(str::to_string)
-        .collect()
-}
-
-/// Flags of `module` missing from every one of `fixtures`.
-fn missing_flags(module: &str, fixtures: &[String]) -> Vec<String> {
-    let known: BTreeSet<String> = fixtures.iter().flat_map(|f| fixture_flags(f)).collect();
-    module_flags(module)
-        .into_iter()
-        .filter(|f| !known.contains(f))
-        .collect()
-}
-
-/// Every module file, by its nixosModules name (modules/default.nix).
-fn modules(root: &Path) -> Vec<(String, PathBuf)> {
-    let dir = root.join("modules");
-    let mut found = Vec::new();
-    let mut entries: Vec<_> = fs::read_dir(&dir)
-        .expect("modules/ exists")
-        .map(|e| e.expect("directory entry").path())
-        .collect();
-    entries.sort();
-    for path in entries {
-        let name = path.file_name().unwrap().to_string_lossy().into_owned();
-        if path.is_dir() {
-            let mut apps: Vec<_> = fs::read_dir(&path)
-                .expect("family directory")
-                .map(|e| e.expect("directory entry").path())
-                .collect();
-            apps.sort();
-            for app in apps {
-                if let Some(stem) = nix_stem(&app) {
-                    found.push((format!("{name}-{stem}"), app));
-                }
-            }
-        } else if let Some(stem) = nix_stem(&path) {
-            found.push((stem, path));
-        }
-    }
-    found
-}
-
-fn nix_stem(path: &Path) -> Option<String> {
-    let name = path.file_name()?.to_string_lossy();
-    let stem = name.strip_suffix(".nix")?;
-    (stem != "default").then(|| stem.to_string())
-}
-
-/// `<module>.txt` and `<module>-*.txt`, sorted.
-fn fixtures_of(help_dir: &Path, module: &str) -> Vec<String> {
-    let mut names: Vec<String> = fs::read_dir(help_dir)
-        .expect("help fixtures directory")
-        .map(|e| {
-            e.expect("directory entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .filter(|f| {
-            f.strip_suffix(".txt").is_some_and(|stem| {
-                stem == module
-                    || stem
-                        .strip_prefix(module)
-                        .is_some_and(|rest| rest.starts_with('-'))
-            })
-        })
-        .collect();
-    names.sort();
-    names
-}
-
 #[test]
 fn module_flags_exist_in_help_fixtures() {
     let root = repo_root();
-    let help_dir = root.join("tests/fixtures/help");
+    let help_dir = root.join(HELP_DIR);
     assert!(
         help_dir.is_dir(),
         "help fixtures are missing: expected {} (see docs/microcosm.md for how they are captured)",
         help_dir.display()
     );
-    let found = modules(&root);
+    let found = modules(&root).expect("modules/ is readable");
     assert!(found.len() >= 7, "module discovery found only {found:?}");
     let mut problems = Vec::new();
     for (module, module_path) in &found {
-        let fixture_names = fixtures_of(&help_dir, module);
+        let fixture_names = fixtures_of(&help_dir, module).expect("help fixtures are readable");
         if !fixture_names.contains(&format!("{module}.txt")) {
             problems.push(format!(
                 "module {module} has no help fixture tests/fixtures/help/{module}.txt"
@@ -238,9 +97,9 @@ fn module_flags_exist_in_help_fixtures() {
 #[test]
 fn fixture_names_follow_modules() {
     let root = repo_root();
-    let help_dir = root.join("tests/fixtures/help");
+    let help_dir = root.join(HELP_DIR);
     assert_eq!(
-        fixtures_of(&help_dir, "allegedly"),
+        fixtures_of(&help_dir, "allegedly").unwrap(),
         [
             "allegedly-backfill.txt",
             "allegedly-bundle.txt",
@@ -251,7 +110,7 @@ fn fixture_names_follow_modules() {
         ]
     );
     assert_eq!(
-        fixtures_of(&help_dir, "microcosm-ufos"),
+        fixtures_of(&help_dir, "microcosm-ufos").unwrap(),
         ["microcosm-ufos.txt"]
     );
 }

@@ -20,6 +20,14 @@
           openFirewall = true;
           jetstream = "wss://jetstream2.us-west.bsky.network/subscribe";
           backend = "rocks";
+          upgradeSnapshots = {
+            enable = true;
+            keep = 2;
+            healthCheck = {
+              url = "http://127.0.0.1:16789/";
+              timeout = 120;
+            };
+          };
           didWebDomain = "constellation.example.com";
           backup = {
             enable = true;

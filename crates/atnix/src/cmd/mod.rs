@@ -10,7 +10,9 @@ pub mod prefetch;
 pub mod probe;
 pub mod render;
 pub mod report;
+pub mod rollback;
 pub mod smoke;
+pub mod update;
 pub mod vendor_hash;
 
 /// Each subcommand returns its exit code; errors print as `error: ...` and exit 1.
@@ -26,5 +28,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Harden(args) => harden::run(args),
         Command::Probe(args) => probe::run(args),
         Command::Smoke(args) => smoke::run(args),
+        Command::Update(args) => update::run(args),
+        Command::Rollback(args) => rollback::run(args),
     }
 }

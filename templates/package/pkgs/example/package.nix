@@ -24,12 +24,9 @@ rustPlatform.buildRustPackage (finalAttrs: {
 
   passthru = {
     tests.version = testers.testVersion { package = finalAttrs.finalPackage; };
-    # The one update script (lib/update-script.nix): newest upstream commit,
-    # then cargoHash from its Cargo.lock.
-    updateScript = mkUpdateScript {
-      source = "pkgs/example/source.json";
-      vendor = "cargo";
-    };
+    # The one update script (lib/update-script.nix): `atnix update example
+    # --write`, following the `update` policy in ./source.json.
+    updateScript = mkUpdateScript { package = "example"; };
   };
 
   meta = {
