@@ -13,7 +13,7 @@ import json
 import sys
 import time
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC11B65"
+GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
 def ws_frame(opcode, payload):
