@@ -57,9 +57,14 @@ rustPlatform.buildRustPackage {
 
   # The binary is installed under the service's name, so every package's
   # mainProgram is `rsky-<service>`.
-  postInstall = lib.optionalString (svc.bin != "rsky-${service}") ''
-    mv $out/bin/${svc.bin} $out/bin/rsky-${service}
-  '';
+  postInstall =
+    lib.optionalString (svc.bin != "rsky-${service}") ''
+      mv $out/bin/${svc.bin} $out/bin/rsky-${service}
+    ''
+    + lib.optionalString (svc.migrations or false) ''
+      mkdir -p $out/share/rsky-${service}
+      cp -r ${svc.crate}/migrations $out/share/rsky-${service}/migrations
+    '';
 
   passthru = {
     inherit source service;

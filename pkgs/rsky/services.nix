@@ -30,6 +30,9 @@ in
     license = asl20;
     # diesel's postgres backend links libpq (pq-sys), from nixpkgs' postgresql.
     libpq = true;
+    # Upstream runs its diesel migrations with diesel_cli, not at start: ship
+    # them in share/rsky-feedgen/migrations for the module's pre-start.
+    migrations = true;
   };
   firehose = {
     crate = "rsky-firehose";

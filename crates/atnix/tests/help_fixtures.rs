@@ -12,6 +12,12 @@
 //! (`"--bind"`); a fixture's flags are the ones clap lists as options
 //! (`  -b, --bind <BIND>` / `      --acme-ipv6`), not flags merely mentioned
 //! in help prose.
+//!
+//! A program configured by environment only (rsky-pds) has an environment
+//! fixture in the same place instead: a file starting with `# environment`,
+//! one variable the program reads per line (`#` comments). Such a module
+//! must pass no flags, and every variable it sets (an upper-case name with
+//! an underscore defined with `=`) must be listed.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -71,6 +77,59 @@ fn fixture_flags(help: &str) -> BTreeSet<String> {
         }
     }
     flags
+}
+
+fn is_env_char(c: char) -> bool {
+    c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'
+}
+
+/// Environment variables a module defines: `NAME =` (not `==`) where NAME is
+/// upper case with an underscore and not part of a longer identifier.
+fn module_env_vars(nix: &str) -> BTreeSet<String> {
+    let mut vars = BTreeSet::new();
+    let chars: Vec<char> = nix.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary = i == 0 || {
+            let p = chars[i - 1];
+            !(p.is_ascii_alphanumeric() || p == '_' || p == '$' || p == '-' || p == '.')
+        };
+        if boundary && chars[i].is_ascii_uppercase() {
+            let start = i;
+            while i < chars.len() && is_env_char(chars[i]) {
+                i += 1;
+            }
+            let name: String = chars[start..i].iter().collect();
+            let ends_word = chars
+                .get(i)
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == '-'));
+            let mut j = i;
+            while j < chars.len() && chars[j] == ' ' {
+                j += 1;
+            }
+            let assigned = chars.get(j) == Some(&'=') && chars.get(j + 1) != Some(&'=');
+            if ends_word && assigned && name.contains('_') && name.len() > 2 {
+                vars.insert(name);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    vars
+}
+
+fn is_env_fixture(text: &str) -> bool {
+    text.starts_with("# environment")
+}
+
+/// The variables an environment fixture lists.
+fn fixture_env_vars(text: &str) -> BTreeSet<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// Flags of `module` missing from every one of `fixtures`.
@@ -165,6 +224,29 @@ fn module_flags_exist_in_help_fixtures() {
             .iter()
             .map(|f| read(&help_dir.join(f)))
             .collect();
+        if fixtures.iter().all(|t| is_env_fixture(t)) {
+            let listed: BTreeSet<String> =
+                fixtures.iter().flat_map(|t| fixture_env_vars(t)).collect();
+            let set = module_env_vars(&nix);
+            assert!(
+                !set.is_empty(),
+                "{} sets no environment variables: the extraction is broken",
+                module_path.display()
+            );
+            for flag in module_flags(&nix) {
+                problems.push(format!(
+                    "{} passes {flag}, but {module}.txt says the program takes no flags",
+                    module_path.display()
+                ));
+            }
+            for var in set.difference(&listed) {
+                problems.push(format!(
+                    "{} sets {var}, which the program does not read (not in {module}.txt)",
+                    module_path.display()
+                ));
+            }
+            continue;
+        }
         for (name, text) in fixture_names.iter().zip(&fixtures) {
             assert!(
                 text.contains("Usage:") && !fixture_flags(text).is_empty(),
@@ -186,6 +268,22 @@ fn module_flags_exist_in_help_fixtures() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn module_env_vars_are_definitions_only() {
+    let nix = r#"
+      environment = { PDS_PORT = toString cfg.port; RUST_LOG = "info"; };
+      x = "${PDS_DATA_DIRECTORY}"; y = "$CREDENTIALS_DIRECTORY/a";
+      z = if A_B == 1 then 2 else 3; ok = cfg.C_D;
+      ${var}="$(< file)"
+    "#;
+    let vars: Vec<String> = module_env_vars(nix).into_iter().collect();
+    assert_eq!(vars, ["PDS_PORT", "RUST_LOG"]);
+    let fixture = "# environment of x\n# from src\nPDS_PORT  # port\nRUST_LOG\n";
+    assert!(is_env_fixture(fixture));
+    let listed: Vec<String> = fixture_env_vars(fixture).into_iter().collect();
+    assert_eq!(listed, ["PDS_PORT", "RUST_LOG"]);
 }
 
 #[test]
