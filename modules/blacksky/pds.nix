@@ -16,7 +16,6 @@ import ../../lib/service-module.nix (
     cfg,
     opt,
     lib,
-    pkgs,
     svc,
     ...
   }:
@@ -184,6 +183,7 @@ import ../../lib/service-module.nix (
         // lib.mapAttrs' (var: p: lib.nameValuePair (credName var) p) optionalSecrets;
       # A K-256 private key is 32 random bytes below the group order; a
       # random 32 bytes is at or above it with probability below 2^-127.
+      # coreutils only (the unit's default PATH): 64 hex digits, no newline.
       preStart = ''
         umask 077
         mkdir -p ${stateDir}/secrets ${stateDir}/blobs ${stateDir}/tmp
@@ -193,7 +193,7 @@ import ../../lib/service-module.nix (
           var: o:
           lib.optionalString (cfg.${o} == null) ''
             if [ ! -s ${stateDir}/secrets/${credName var} ]; then
-              ${lib.getExe pkgs.openssl} rand -hex 32 > ${stateDir}/secrets/${credName var}
+              head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n' > ${stateDir}/secrets/${credName var}
             fi
           ''
         ) keys
