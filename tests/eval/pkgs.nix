@@ -437,6 +437,8 @@ let
     "sqlite-interactive"
     "gcc"
     "stdenvNoCC"
+    # pkgs/by-name/di/diesel-cli/package.nix (NixOS/nixpkgs@0777e16e09e7)
+    "diesel-cli"
   ];
   fakes = lib.genAttrs commonPackages mkPackage;
 

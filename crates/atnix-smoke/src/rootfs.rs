@@ -10,8 +10,12 @@ use std::time::{Duration, Instant};
 use crate::Error;
 
 /// Packages on top of `minbase`: systemd as PID 1, curl for HTTP checks,
-/// nodejs and python3 for test services, iproute2 and procps for diagnosis.
-pub const INCLUDE: &str = "systemd,systemd-sysv,dbus,python3,curl,nodejs,iproute2,procps";
+/// nodejs and python3 for test services, iproute2 and procps for diagnosis,
+/// ca-certificates because every NixOS host has a CA bundle in /etc/ssl/certs
+/// and some services refuse to start without one (rsky-pds: the AWS SDK's
+/// rustls connector panics when no native root parses).
+pub const INCLUDE: &str =
+    "systemd,systemd-sysv,dbus,python3,curl,nodejs,iproute2,procps,ca-certificates";
 pub const SUITE: &str = "bookworm";
 pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 

@@ -67,27 +67,76 @@ pub fn fixture_flags(help: &str) -> BTreeSet<String> {
     flags
 }
 
-/// A program configured only by environment (the PDS) keeps the variables it
-/// reads instead of a `--help` page: a first line saying "configured by
-/// environment", then one variable per line.
+/// A program configured only by environment (the PDS, rsky's services) keeps
+/// the variables it reads instead of a `--help` page: a first line starting
+/// with `# environment` or saying "configured by environment", then one
+/// variable per line (its first word; `#` lines are comments).
 pub fn environment_fixture(text: &str) -> Option<BTreeSet<String>> {
     let first = text.lines().next()?;
-    if !(first.starts_with('#') && first.contains("configured by environment")) {
+    if !(first.starts_with("# environment")
+        || (first.starts_with('#') && first.contains("configured by environment")))
+    {
         return None;
     }
     Some(
         text.lines()
-            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
-            .map(|l| l.trim().to_string())
+            .map(str::trim)
+            .filter(|l| !l.is_empty() && !l.starts_with('#'))
+            .filter_map(|l| l.split_whitespace().next())
+            .map(str::to_string)
             .collect(),
     )
 }
 
-/// `PDS_*` variable names a module mentions.
+fn is_env_char(c: char) -> bool {
+    c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'
+}
+
+/// Environment variables a module defines: `NAME =` (not `==`) where NAME is
+/// upper case with an underscore and not part of a longer identifier.
 pub fn module_env_vars(nix: &str) -> BTreeSet<String> {
-    nix.split(|c: char| !(c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'))
-        .filter(|w| w.starts_with("PDS_") && w.len() > 4)
-        .map(str::to_string)
+    let mut vars = BTreeSet::new();
+    let chars: Vec<char> = nix.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let boundary = i == 0 || {
+            let p = chars[i - 1];
+            !(p.is_ascii_alphanumeric() || p == '_' || p == '$' || p == '-' || p == '.')
+        };
+        if boundary && chars[i].is_ascii_uppercase() {
+            let start = i;
+            while i < chars.len() && is_env_char(chars[i]) {
+                i += 1;
+            }
+            let name: String = chars[start..i].iter().collect();
+            let ends_word = chars
+                .get(i)
+                .is_none_or(|c| !(c.is_ascii_alphanumeric() || *c == '-'));
+            let mut j = i;
+            while j < chars.len() && chars[j] == ' ' {
+                j += 1;
+            }
+            let assigned = chars.get(j) == Some(&'=') && chars.get(j + 1) != Some(&'=');
+            if ends_word && assigned && name.contains('_') && name.len() > 2 {
+                vars.insert(name);
+            }
+        } else {
+            i += 1;
+        }
+    }
+    vars
+}
+
+/// Variables a module defines that the program's environment fixture does
+/// not list, within the namespaces (the part before the first `_`) the
+/// program reads: `PDS_TYPO` is reported for a PDS, while `NODE_OPTIONS` or
+/// `RESTIC_REPOSITORY_FILE` belong to other programs (node, restic) and are not.
+pub fn unknown_env_vars(module: &str, known: &BTreeSet<String>) -> Vec<String> {
+    let namespace = |v: &str| v.split('_').next().unwrap_or_default().to_string();
+    let namespaces: BTreeSet<String> = known.iter().map(|v| namespace(v)).collect();
+    module_env_vars(module)
+        .into_iter()
+        .filter(|v| namespaces.contains(&namespace(v)) && !known.contains(v))
         .collect()
 }
 
@@ -174,6 +223,29 @@ pub fn module_of<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn module_env_vars_are_definitions_only() {
+        let nix = r#"
+          environment = { PDS_PORT = toString cfg.port; RUST_LOG = "info"; };
+          x = "${PDS_DATA_DIRECTORY}"; y = "$CREDENTIALS_DIRECTORY/a";
+          z = if A_B == 1 then 2 else 3; ok = cfg.C_D;
+          ${var}="$(< file)"
+        "#;
+        let vars: Vec<String> = module_env_vars(nix).into_iter().collect();
+        assert_eq!(vars, ["PDS_PORT", "RUST_LOG"]);
+        let fixture = "# environment of x\n# from src\nPDS_PORT  # port\nRUST_LOG\n";
+        let listed: Vec<String> = environment_fixture(fixture).unwrap().into_iter().collect();
+        assert_eq!(listed, ["PDS_PORT", "RUST_LOG"]);
+        let other = "# x takes no flags: it is configured by environment.\nPDS_PORT\n";
+        assert!(environment_fixture(other).is_some());
+        assert!(environment_fixture("Usage: x [OPTIONS]\n").is_none());
+        let known = environment_fixture(other).unwrap();
+        assert_eq!(
+            unknown_env_vars("PDS_PORT = 1; PDS_TYPO = 2; NODE_OPTIONS = 3;", &known),
+            ["PDS_TYPO"]
+        );
+    }
 
     #[test]
     fn unknown_flag_is_reported() {

@@ -1,7 +1,8 @@
 //! Every command-line flag a service module passes must exist in the
 //! program's real `--help` output, kept under tests/fixtures/help/ (captured
 //! from binaries built natively at the pinned commits; see docs/microcosm.md),
-//! and every `PDS_` variable the PDS module sets in its environment fixture.
+//! and every variable a module of an environment-only program (a PDS) sets in
+//! that program's environment fixture.
 //! The logic is atnix-update's (`atnix update` diffs new fixtures with it).
 
 use std::collections::BTreeSet;
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use atnix_update::flags::{
     HELP_DIR, environment_fixture, fixture_flags, fixtures_of, missing_flags, module_env_vars,
-    module_flags, modules,
+    module_flags, modules, unknown_env_vars,
 };
 
 fn repo_root() -> PathBuf {
@@ -54,14 +55,22 @@ fn module_flags_exist_in_help_fixtures() {
             .filter_map(|f| environment_fixture(f))
             .collect();
         if !env_fixtures.is_empty() {
+            // Configured by environment only: no flags, and every variable the
+            // module defines is one the program reads.
             let known: BTreeSet<String> = env_fixtures.into_iter().flatten().collect();
-            let used = module_env_vars(&nix);
+            let set = module_env_vars(&nix);
             assert!(
-                !used.is_empty(),
-                "{} names no PDS_ variables: the extraction is broken",
+                !set.is_empty(),
+                "{} sets no environment variables: the extraction is broken",
                 module_path.display()
             );
-            for var in used.difference(&known) {
+            for flag in module_flags(&nix) {
+                problems.push(format!(
+                    "{} passes {flag}, but {module}.txt says the program takes no flags",
+                    module_path.display()
+                ));
+            }
+            for var in unknown_env_vars(&nix, &known) {
                 problems.push(format!(
                     "{} sets {var}, which no environment fixture of {module} lists",
                     module_path.display()
