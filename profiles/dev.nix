@@ -63,6 +63,14 @@ in
     jetstream = mkDefault "ws://127.0.0.1:6008/subscribe";
   };
 
+  # Start along the chain: jetstream backfills from the relay's listRepos
+  # first, and a consumer that starts before its source only retries.
+  systemd.services = {
+    bluesky-relay.after = [ "pds.service" ];
+    bluesky-jetstream.after = [ "bluesky-relay.service" ];
+    microcosm-spacedust.after = [ "bluesky-jetstream.service" ];
+  };
+
   services.atproto-exporter = {
     enable = mkDefault true;
     # Every target is on this host.
