@@ -116,7 +116,7 @@ import ../../lib/service-module.nix (
           sleep 0.5
         done
         kill "$pid"
-        wait "$pid" || :
+        wait "$pid" || : # stopped by us: its exit status says nothing
       fi
       for host in ${lib.escapeShellArgs cfg.localHosts}; do
         # Columns of models.Host; an existing row (the relay keeps its
