@@ -6,4 +6,5 @@
   simple-pds = ./simple-pds.nix;
   managed-pds = ./managed-pds.nix;
   enterprise-pds = ./enterprise-pds.nix;
+  dev = ./dev.nix;
 }

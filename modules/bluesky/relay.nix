@@ -100,6 +100,32 @@ import ../../lib/service-module.nix (
         echo "requested crawl of $host"
       done
     '';
+
+    # The relay reads its hosts once, at start (ResubscribeAllHosts), and
+    # creates its tables itself (gorm AutoMigrate): on the first start it
+    # runs once until healthy, then the rows go in before the real start.
+    # Runs inside the unit's script, as the relay's user, with its env.
+    sqlite = "${pkgs.sqlite}/bin/sqlite3 ${stateDir}/relay.sqlite";
+    registerLocalHosts = pkgs.writeShellScript "${unit}-local-hosts" ''
+      set -eu
+      if [ -z "$(${sqlite} "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'host'")" ]; then
+        ${lib.escapeShellArgs argv} &
+        pid=$!
+        for i in $(seq 1 120); do
+          ${lib.getExe pkgs.curl} -fsS -o /dev/null ${apiUrl}/xrpc/_health && break
+          sleep 0.5
+        done
+        kill "$pid"
+        wait "$pid" || : # stopped by us: its exit status says nothing
+      fi
+      for host in ${lib.escapeShellArgs cfg.localHosts}; do
+        # Columns of models.Host; an existing row (the relay keeps its
+        # cursor in last_seq) is left alone.
+        ${sqlite} "INSERT OR IGNORE INTO host (created_at, updated_at, hostname, no_ssl, account_limit, trusted, status, last_seq)
+          VALUES (datetime('now'), datetime('now'), '$host', 1, ${toString cfg.limits.defaultAccountLimit}, 0, 'active', -1)"
+        echo "local host $host registered"
+      done
+    '';
   in
   {
     path = [
@@ -198,6 +224,20 @@ import ../../lib/service-module.nix (
           private addresses even for the admin API.
         '';
       };
+      localHosts = mkOption {
+        type = types.listOf (types.strMatching "localhost:[0-9]+");
+        default = [ ];
+        example = [ "localhost:2583" ];
+        description = ''
+          Loopback PDSes (`localhost:PORT`, plain HTTP) the relay subscribes
+          to, for a local network (profiles/dev). indigo's SSRF guard refuses
+          loopback hosts in requestCrawl, admin included, so these are
+          written into the relay's `host` table (cmd/relay/relay/models at
+          the pin) before each start; its firehose dialer exempts
+          `localhost`. On the very first start the relay is started once
+          briefly to create its schema. SQLite only.
+        '';
+      };
       limits = {
         hostConcurrency = mkOption {
           type = types.ints.positive;
@@ -267,6 +307,10 @@ import ../../lib/service-module.nix (
           message = "${opt}.database.urlFile is set but ${opt}.database.type = \"sqlite\": set database.type = \"postgresql\", or unset urlFile.";
         }
         {
+          assertion = cfg.localHosts != [ ] -> cfg.database.type == "sqlite";
+          message = "${opt}.localHosts is written into the relay's SQLite database: set ${opt}.database.type = \"sqlite\", or leave localHosts empty.";
+        }
+        {
           assertion = localPostgres -> config.services.postgresql.enable;
           message = "${opt}.database.type = \"postgresql\" without urlFile uses this host's PostgreSQL: set services.postgresql.enable = true, or set ${opt}.database.urlFile.";
         }
@@ -295,6 +339,7 @@ import ../../lib/service-module.nix (
             "DATABASE_URL=${lib.escapeShellArg dbUrl}"
         }
         export DATABASE_URL
+        ${lib.optionalString (cfg.localHosts != [ ]) "${registerLocalHosts}"}
         exec ${lib.escapeShellArgs argv}
       '';
       serviceConfig = {

@@ -67,6 +67,34 @@
         };
       };
     };
+    local-hosts = {
+      config = {
+        services.bluesky.relay = {
+          enable = true;
+          localHosts = [ "localhost:2583" ];
+        };
+      };
+    };
+    bad-local-hosts-postgresql = {
+      config = {
+        services.postgresql.enable = true;
+        services.bluesky.relay = {
+          enable = true;
+          database.type = "postgresql";
+          localHosts = [ "localhost:2583" ];
+        };
+      };
+      expectAssertion = "set services.bluesky.relay.database.type = \"sqlite\", or leave localHosts empty";
+    };
+    bad-local-host-not-loopback = {
+      config = {
+        services.bluesky.relay = {
+          enable = true;
+          localHosts = [ "pds.example.com" ];
+        };
+      };
+      expectAssertion = "is not of type `string matching the pattern localhost:[0-9]+'";
+    };
     bad-url-file-with-sqlite = {
       config = {
         services.bluesky.relay = {
