@@ -439,6 +439,8 @@ let
     "stdenvNoCC"
     # pkgs/by-name/di/diesel-cli/package.nix (NixOS/nixpkgs@0777e16e09e7)
     "diesel-cli"
+    # pkgs/top-level/all-packages.nix: ffmpeg without the X11/GUI inputs
+    "ffmpeg-headless"
   ];
   fakes = lib.genAttrs commonPackages mkPackage;
 
