@@ -51,6 +51,9 @@
 #       environment = null;          # mkEnvironmentOption defaults, e.g. { RUST_LOG = "info"; }
 #       environmentFiles = false;    # mkEnvironmentFilesOption
 #       nginx = true;                # mkNginxOption
+#       noArguments = false;         # true: the program reads no command line
+#                                    # (configured by environment only), so a
+#                                    # non-empty extraArgs fails evaluation
 #       options = { };               # the program's own options
 #       service = { unit = ...; exec = [ ... ]; };   # mkService arguments
 #       extraConfig = { };           # more config, merged under `enable`
@@ -484,12 +487,14 @@ rec {
       environment ? null,
       environmentFiles ? false,
       nginx ? true,
+      noArguments ? false,
       options ? { },
       service,
       extraConfig ? { },
     }:
     let
       fullPath = [ "services" ] ++ path;
+      opt = lib.concatStringsSep "." fullPath;
       cfg = lib.getAttrFromPath fullPath config;
     in
     {
@@ -530,11 +535,21 @@ rec {
         lib.mkMerge [
           (mkService (
             {
-              inherit cfg utils;
-              opt = lib.concatStringsSep "." fullPath;
+              inherit cfg opt utils;
             }
             // service
           ))
+          (lib.mkIf noArguments {
+            assertions = [
+              {
+                assertion = cfg.extraArgs == [ ];
+                message =
+                  "${opt}.extraArgs is not empty, but ${name} takes no arguments"
+                  + lib.optionalString (environment != null) ": set variables in ${opt}.environment"
+                  + ".";
+              }
+            ];
+          })
           (lib.mkIf (service.stateDirectory or false) (upgradeSnapshotsConfig {
             inherit cfg pkgs;
             inherit (service) unit;

@@ -36,6 +36,7 @@ import ../../lib/service-module.nix (
     # Rocket's default is 8000, which allegedly already uses here.
     port = 8010;
     environmentFiles = true;
+    noArguments = true;
     environment = {
       # Rocket's own log level; its default in a release build is "critical".
       ROCKET_LOG_LEVEL = "normal";
@@ -95,10 +96,6 @@ import ../../lib/service-module.nix (
         {
           assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
           message = "${opt}.database.createLocally is false: put DATABASE_URL, READ_REPLICA_URL_1 and READ_REPLICA_URL_2 in a file listed in ${opt}.environmentFiles.";
-        }
-        {
-          assertion = cfg.extraArgs == [ ];
-          message = "${opt}.extraArgs is not empty, but rsky-feedgen takes no arguments: set variables in ${opt}.environment.";
         }
       ];
       credentials.rsky-api-key = cfg.apiKeyFile;

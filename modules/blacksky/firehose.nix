@@ -25,6 +25,7 @@ import ../../lib/service-module.nix (
     description = "rsky-firehose, the firehose subscriber feeding rsky-feedgen";
     package = "rsky-firehose";
     nginx = false;
+    noArguments = true;
     environment = { };
 
     options = {
@@ -77,10 +78,6 @@ import ../../lib/service-module.nix (
         {
           assertion = cfg.apiKeyFile != null;
           message = "${opt}.apiKeyFile is not set: rsky-firehose sends every record with rsky-feedgen's API key; set it to a file holding that key.";
-        }
-        {
-          assertion = cfg.extraArgs == [ ];
-          message = "${opt}.extraArgs is not empty, but rsky-firehose takes no arguments: set variables in ${opt}.environment.";
         }
       ];
       credentials.rsky-api-key = cfg.apiKeyFile;

@@ -27,6 +27,7 @@ import ../../lib/service-module.nix (
     description = "rsky-jetstream-subscriber, the jetstream subscriber feeding rsky-feedgen";
     package = "rsky-jetstream-subscriber";
     nginx = false;
+    noArguments = true;
     environment = { };
 
     options = {
@@ -91,10 +92,6 @@ import ../../lib/service-module.nix (
         {
           assertion = cfg.apiKeyFile != null;
           message = "${opt}.apiKeyFile is not set: rsky-jetstream-subscriber sends every record with rsky-feedgen's API key; set it to a file holding that key.";
-        }
-        {
-          assertion = cfg.extraArgs == [ ];
-          message = "${opt}.extraArgs is not empty, but rsky-jetstream-subscriber takes no arguments: set variables in ${opt}.environment.";
         }
       ];
       credentials.rsky-api-key = cfg.apiKeyFile;

@@ -26,6 +26,7 @@ import ../../lib/service-module.nix (
     description = "rsky-labeler, the firehose subscriber labelling content through an Ozone moderation service";
     package = "rsky-labeler";
     nginx = false;
+    noArguments = true;
     environment = { };
 
     options = {
@@ -127,10 +128,6 @@ import ../../lib/service-module.nix (
         {
           assertion = cfg.passwordFile != null;
           message = "${opt}.passwordFile is not set: set it to a file holding the moderation account's password.";
-        }
-        {
-          assertion = cfg.extraArgs == [ ];
-          message = "${opt}.extraArgs is not empty, but rsky-labeler takes no arguments: set variables in ${opt}.environment.";
         }
       ];
       credentials.mod-service-password = cfg.passwordFile;

@@ -61,6 +61,7 @@ import ../../lib/service-module.nix (
     package = "rsky-pds";
     # rsky-pds/src/config/mod.rs: env_int("PDS_PORT").unwrap_or(2583).
     port = 2583;
+    noArguments = true;
     environment = {
       # Rocket's own log level; its default in a release build is "critical".
       ROCKET_LOG_LEVEL = "normal";
@@ -172,10 +173,6 @@ import ../../lib/service-module.nix (
               && cfg.blobstore.s3.accessKeyIdFile != null
               && cfg.blobstore.s3.secretAccessKeyFile != null;
           message = "${opt}.blobstore.s3.bucket is set: also set ${opt}.blobstore.s3.endpoint, accessKeyIdFile and secretAccessKeyFile.";
-        }
-        {
-          assertion = cfg.extraArgs == [ ];
-          message = "${opt}.extraArgs is not empty, but rsky-pds takes no arguments: set variables in ${opt}.environment.";
         }
       ];
       credentials =

@@ -36,6 +36,7 @@ import ../../lib/service-module.nix (
     # Upstream's default (VIDEO_PORT).
     port = 3500;
     environmentFiles = true;
+    noArguments = true;
     environment = { };
 
     options = {
@@ -129,10 +130,6 @@ import ../../lib/service-module.nix (
         {
           assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
           message = "${opt}.database.createLocally is false: put DATABASE_URL in a file listed in ${opt}.environmentFiles.";
-        }
-        {
-          assertion = cfg.extraArgs == [ ];
-          message = "${opt}.extraArgs is not empty, but rsky-video takes no arguments: set variables in ${opt}.environment.";
         }
       ];
       credentials = {

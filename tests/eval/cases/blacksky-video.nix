@@ -72,6 +72,14 @@ in
       };
       expectAssertion = "services.blacksky.video.bunny.tokenKeyFile is not set";
     };
+    bad-extra-args = {
+      config = {
+        services.blacksky.video = required // {
+          extraArgs = [ "--port" ];
+        };
+      };
+      expectAssertion = "rsky-video takes no arguments";
+    };
     bad-external-db-no-env = {
       config = {
         services.blacksky.video = required // {
