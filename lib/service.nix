@@ -37,6 +37,11 @@
 #                                      module builder declares it for every
 #                                      service with `stateDirectory = true`
 #
+# Config pieces:
+#   localPostgres unit                 a local PostgreSQL database and role
+#                                      named `unit`, peer authentication
+#   localPostgresUrl unit              its URL over /run/postgresql
+#
 # Module builder, the usual way to write a service module (through
 # ./service-module.nix, which supplies the arguments):
 #   import ../lib/service-module.nix (
@@ -124,6 +129,30 @@ rec {
       "[::1]:${toString port}"
     else
       socketAddr address port;
+
+  # A database in the local services.postgresql owned by the role `unit`,
+  # which is the unit's static user (staticUser = true): the service connects
+  # over the socket with peer authentication, so no password exists. Use as
+  # `lib.mkIf cfg.database.createLocally (svc.localPostgres unit)`; the URL is
+  # `localPostgresUrl unit` (libpq and tokio-postgres both read `host=` as
+  # the socket directory and default the role to the OS user).
+  localPostgresUrl = unit: "postgres:///${unit}?host=/run/postgresql";
+  localPostgres = unit: {
+    services.postgresql = {
+      enable = true;
+      ensureDatabases = [ unit ];
+      ensureUsers = [
+        {
+          name = unit;
+          ensureDBOwnership = true;
+        }
+      ];
+    };
+    systemd.services.${unit} = {
+      requires = [ "postgresql.service" ];
+      after = [ "postgresql.service" ];
+    };
+  };
 
   # formats.* have no null: a null setting means "leave it out".
   filterNulls =

@@ -21,9 +21,7 @@ import ../../lib/service-module.nix (
   let
     inherit (lib) mkOption types;
     unit = "blacksky-feedgen";
-    # Peer authentication over the local socket: the role is the unit's
-    # static user, named like the database.
-    localUrl = "postgres:///${unit}?host=/run/postgresql";
+    localUrl = svc.localPostgresUrl unit;
   in
   {
     path = [
@@ -129,22 +127,7 @@ import ../../lib/service-module.nix (
           READ_REPLICA_URL_2 = localUrl;
         };
       }
-      (lib.mkIf cfg.database.createLocally {
-        services.postgresql = {
-          enable = true;
-          ensureDatabases = [ unit ];
-          ensureUsers = [
-            {
-              name = unit;
-              ensureDBOwnership = true;
-            }
-          ];
-        };
-        systemd.services.${unit} = {
-          requires = [ "postgresql.service" ];
-          after = [ "postgresql.service" ];
-        };
-      })
+      (lib.mkIf cfg.database.createLocally (svc.localPostgres unit))
     ];
   }
 )

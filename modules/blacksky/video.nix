@@ -17,9 +17,7 @@ import ../../lib/service-module.nix (
   let
     inherit (lib) mkOption types;
     unit = "blacksky-video";
-    # Peer authentication over the local socket: tokio-postgres takes the OS
-    # user (the unit's static user, named like the database) as the role.
-    localUrl = "postgres:///${unit}?host=/run/postgresql";
+    localUrl = svc.localPostgresUrl unit;
     int = default: description: mkOption {
       type = types.ints.positive;
       inherit default description;
@@ -182,22 +180,7 @@ import ../../lib/service-module.nix (
         services.nginx.virtualHosts.${cfg.nginx.hostName}.locations."/".extraConfig =
           "client_max_body_size ${toString cfg.maxVideoSize};";
       })
-      (lib.mkIf cfg.database.createLocally {
-        services.postgresql = {
-          enable = true;
-          ensureDatabases = [ unit ];
-          ensureUsers = [
-            {
-              name = unit;
-              ensureDBOwnership = true;
-            }
-          ];
-        };
-        systemd.services.${unit} = {
-          requires = [ "postgresql.service" ];
-          after = [ "postgresql.service" ];
-        };
-      })
+      (lib.mkIf cfg.database.createLocally (svc.localPostgres unit))
     ];
   }
 )
