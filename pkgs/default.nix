@@ -8,8 +8,9 @@
 #                                 workspace), by their attribute names, which
 #                                 it must compute without forcing `lib`
 # Our packages see each other through callPackage, so one may take another as
-# an argument without the overlay, and get `fetchSource` (lib/fetch-source.nix)
-# and `mkUpdateScript` (lib/update-script.nix).
+# an argument without the overlay, and get `fetchSource` (lib/fetch-source.nix),
+# `mkUpdateScript` (lib/update-script.nix) and `buildWorkspaceService`
+# (lib/workspace-service.nix).
 #
 # Which attributes exist is computed with builtins only: the evaluation
 # harness's stub pkgs contains this set, so asking `pkgs.lib` for the names
@@ -23,6 +24,7 @@ let
   helpers = {
     fetchSource = callPackage ../lib/fetch-source.nix { };
     mkUpdateScript = callPackage ../lib/update-script.nix { };
+    buildWorkspaceService = callPackage ../lib/workspace-service.nix { };
   };
   callPackage = lib.callPackageWith (pkgs // self // helpers);
   packagesOf =

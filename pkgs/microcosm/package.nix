@@ -1,6 +1,6 @@
-# One derivation per microcosm service, all built from the same pinned
-# microcosm-rs workspace (./source.json). Building each service on its own
-# (`-p <crate> --bin <bin>`) keeps closures small (only ufos links jemalloc,
+# One derivation per microcosm service (lib/workspace-service.nix), all built
+# from the same pinned microcosm-rs workspace (./source.json). Building each
+# service on its own keeps closures small (only ufos links jemalloc,
 # only constellation links rocksdb, only pocket links sqlite) and lets a service
 # be tested and rolled back alone; the vendored dependencies come from the one
 # lockfile beside this file and are the same derivation for all of them.
@@ -10,6 +10,7 @@
 {
   lib,
   rustPlatform,
+  buildWorkspaceService,
   fetchSource,
   mkUpdateScript,
   pkg-config,
@@ -17,7 +18,6 @@
   zstd,
   rocksdb_9_10,
   sqlite,
-  testers,
   service,
 }:
 
@@ -28,9 +28,11 @@ let
   svc = (import ./services.nix { inherit lib; }).${service};
   rocksdb = rocksdb_9_10;
 in
-rustPlatform.buildRustPackage {
+buildWorkspaceService {
+  inherit source service svc;
   pname = "microcosm-${service}";
-  inherit (source) version;
+  mainProgram = service;
+  repository = "https://github.com/at-microcosm/microcosm-rs";
 
   src = fetchSource ./source.json;
 
@@ -53,12 +55,6 @@ rustPlatform.buildRustPackage {
     allowBuiltinFetchGit = true;
   };
 
-  cargoBuildFlags = [
-    "-p"
-    svc.crate
-    "--bin"
-    svc.bin
-  ];
   # Upstream's tests need network (jetstream) or fixtures outside the crate.
   doCheck = false;
 
@@ -89,34 +85,21 @@ rustPlatform.buildRustPackage {
     ROCKSDB_LIB_DIR = "${rocksdb}/lib";
   };
 
-  postInstall =
-    lib.optionalString (svc.bin != service) ''
-      mv $out/bin/${svc.bin} $out/bin/${service}
-    ''
-    + lib.optionalString (svc.static or false) ''
-      mkdir -p $out/share/${service}
-      cp -r ${svc.crate}/static $out/share/${service}/static
-    '';
+  postInstall = lib.optionalString (svc.static or false) ''
+    mkdir -p $out/share/${service}
+    cp -r ${svc.crate}/static $out/share/${service}/static
+  '';
+
+  vmTest = {
+    test = ../../tests/nixos/microcosm-${service}.nix;
+    module = ../../modules/microcosm/${service}.nix;
+  };
 
   passthru = {
-    inherit source service;
     # fjall comes from builtins.fetchGit while evaluating (cargoLock above):
     # NUR's restricted evaluation refuses that, so default.nix exports these
     # packages under `unrestricted`.
     fetchesAtEvaluation = true;
     updateScript = mkUpdateScript { package = "microcosm"; };
-    # The VM test files leave module imports to their runner (the flake
-    # imports every atnix module); here only this service's module is needed.
-    tests.vm = testers.runNixOSTest {
-      imports = [ ../../tests/nixos/microcosm-${service}.nix ];
-      defaults.imports = [ ../../modules/microcosm/${service}.nix ];
-    };
-  };
-
-  meta = {
-    inherit (svc) description license;
-    homepage = "https://github.com/at-microcosm/microcosm-rs/tree/${source.rev}/${svc.crate}";
-    mainProgram = service;
-    platforms = lib.platforms.linux;
   };
 }

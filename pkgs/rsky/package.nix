@@ -1,22 +1,21 @@
-# One derivation per rsky service, all built from the same pinned rsky
-# workspace (./source.json) and the one cargoHash computed from its
-# Cargo.lock (`atnix vendor-hash cargo`): the lockfile has no git
-# dependencies, so the vendored crates are one fixed-output derivation shared
-# by every service. Building each service alone (`-p <crate> --bin <bin>`)
-# keeps closures small and lets a service be tested and rolled back alone.
+# One derivation per rsky service (lib/workspace-service.nix), all built from
+# the same pinned rsky workspace (./source.json) and the one cargoHash
+# computed from its Cargo.lock (`atnix vendor-hash cargo`): the lockfile has
+# no git dependencies, so the vendored crates are one fixed-output derivation
+# shared by every service.
 #
 # rsky-satnav is a wasm (dioxus) workspace member: never build with
 # `--workspace`.
 {
   lib,
   rustPlatform,
+  buildWorkspaceService,
   fetchSource,
   mkUpdateScript,
   pkg-config,
   cmake,
   openssl,
   postgresql,
-  testers,
   service,
 }:
 
@@ -26,19 +25,17 @@ let
   # Everything that differs between services: ./services.nix.
   svc = (import ./services.nix { inherit lib; }).${service};
 in
-rustPlatform.buildRustPackage {
+buildWorkspaceService {
+  inherit source service svc;
   pname = "rsky-${service}";
-  inherit (source) version;
+  # The binary is installed under the service's name, so every package's
+  # mainProgram is `rsky-<service>`.
+  mainProgram = "rsky-${service}";
+  repository = "https://github.com/blacksky-algorithms/rsky";
 
   src = fetchSource ./source.json;
   inherit (source) cargoHash;
 
-  cargoBuildFlags = [
-    "-p"
-    svc.crate
-    "--bin"
-    svc.bin
-  ];
   # Upstream's tests need PostgreSQL, network or fixtures outside the crate.
   doCheck = false;
 
@@ -55,37 +52,22 @@ rustPlatform.buildRustPackage {
   # reqwest's native-tls: nixpkgs' openssl, not a vendored build.
   env.OPENSSL_NO_VENDOR = "1";
 
-  # The binary is installed under the service's name, so every package's
-  # mainProgram is `rsky-<service>`.
-  postInstall =
-    lib.optionalString (svc.bin != "rsky-${service}") ''
-      mv $out/bin/${svc.bin} $out/bin/rsky-${service}
-    ''
-    + lib.optionalString (svc.migrations or false) ''
-      mkdir -p $out/share/rsky-${service}
-      cp -r ${svc.crate}/migrations $out/share/rsky-${service}/migrations
-    '';
+  postInstall = lib.optionalString (svc.migrations or false) ''
+    mkdir -p $out/share/rsky-${service}
+    cp -r ${svc.crate}/migrations $out/share/rsky-${service}/migrations
+  '';
 
-  passthru = {
-    inherit source service;
-    updateScript = mkUpdateScript {
-      source = "pkgs/rsky/source.json";
-      vendor = "cargo";
-    };
-  }
-  // lib.optionalAttrs (builtins.pathExists ../../tests/nixos/blacksky-${service}.nix) {
-    # The VM test files leave module imports to their runner (the flake
-    # imports every atnix module); here only this service's module is needed.
-    tests.vm = testers.runNixOSTest {
-      imports = [ ../../tests/nixos/blacksky-${service}.nix ];
-      defaults.imports = [ ../../modules/blacksky/${service}.nix ];
-    };
-  };
+  vmTest =
+    if builtins.pathExists ../../tests/nixos/blacksky-${service}.nix then
+      {
+        test = ../../tests/nixos/blacksky-${service}.nix;
+        module = ../../modules/blacksky/${service}.nix;
+      }
+    else
+      null;
 
-  meta = {
-    inherit (svc) description license;
-    homepage = "https://github.com/blacksky-algorithms/rsky/tree/${source.rev}/${svc.crate}";
-    mainProgram = "rsky-${service}";
-    platforms = lib.platforms.linux;
+  passthru.updateScript = mkUpdateScript {
+    source = "pkgs/rsky/source.json";
+    vendor = "cargo";
   };
 }
