@@ -59,8 +59,10 @@ import ../../lib/service-module.nix (
     name = "rsky-pds";
     description = "rsky-pds, Blacksky's AT Protocol personal data server";
     package = "rsky-pds";
-    # rsky-pds/src/config/mod.rs: env_int("PDS_PORT").unwrap_or(2583).
-    port = 2583;
+    # Upstream's port (rsky-pds/src/config/mod.rs:
+    # env_int("PDS_PORT").unwrap_or(2583)) is services.bluesky.pds' here, and
+    # both PDSes must be able to share a host (the port registry).
+    port = 2584;
     noArguments = true;
     environment = {
       # Rocket's own log level; its default in a release build is "critical".

@@ -21,7 +21,7 @@ in
       };
       services.blacksky.labeler = {
         enable = true;
-        subscriptionPath = "ws://127.0.0.1:2583";
+        subscriptionPath = "ws://127.0.0.1:2584";
         agentUrl = "http://127.0.0.1:${toString agentPort}";
         serviceDid = "did:plc:ar7c4by46qjdydhdevvrndac";
         email = "mod@pds.test";
@@ -73,14 +73,14 @@ in
 
   testScript = ''
     machine.wait_for_unit("blacksky-pds.service")
-    machine.wait_for_open_port(2583)
+    machine.wait_for_open_port(2584)
     machine.wait_for_unit("stub-agent.service")
     machine.wait_for_unit("blacksky-labeler.service")
 
     machine.wait_until_succeeds("journalctl -u stub-agent.service | grep -q 'login ok'", timeout=60)
     # An established connection from the subscriber to the PDS.
     machine.wait_until_succeeds(
-        "ss -Htnp state established '( dport = :2583 )' | grep -q rsky-labeler", timeout=60
+        "ss -Htnp state established '( dport = :2584 )' | grep -q rsky-labeler", timeout=60
     )
     machine.sleep(10)
     machine.succeed("systemctl is-active blacksky-labeler.service")
