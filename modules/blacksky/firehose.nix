@@ -31,7 +31,7 @@ import ../../lib/service-module.nix (
       subscriptionPath = mkOption {
         type = types.str;
         default = "wss://bsky.network";
-        example = "ws://127.0.0.1:2583";
+        example = "ws://127.0.0.1:2584";
         description = "Relay or PDS to subscribe to (`FEEDGEN_SUBSCRIPTION_PATH`; upstream's default).";
       };
       subscriptionEndpoint = mkOption {

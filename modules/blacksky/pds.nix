@@ -59,8 +59,10 @@ import ../../lib/service-module.nix (
     name = "rsky-pds";
     description = "rsky-pds, Blacksky's AT Protocol personal data server";
     package = "rsky-pds";
-    # rsky-pds/src/config/mod.rs: env_int("PDS_PORT").unwrap_or(2583).
-    port = 2583;
+    # Upstream's default is 2583 (rsky-pds/src/config/mod.rs:
+    # env_int("PDS_PORT").unwrap_or(2583)), the same as @atproto/pds and
+    # services.bluesky.pds; 2584 lets both PDSes run on one host by default.
+    port = 2584;
     environment = {
       # Rocket's own log level; its default in a release build is "critical".
       ROCKET_LOG_LEVEL = "normal";

@@ -20,7 +20,7 @@
       };
       services.blacksky.firehose = {
         enable = true;
-        subscriptionPath = "ws://127.0.0.1:2583";
+        subscriptionPath = "ws://127.0.0.1:2584";
         apiKeyFile = "/etc/rsky-api-key";
       };
       environment.etc."rsky-api-key".text = "test-key";
@@ -29,13 +29,13 @@
 
   testScript = ''
     machine.wait_for_unit("blacksky-pds.service")
-    machine.wait_for_open_port(2583)
+    machine.wait_for_open_port(2584)
     machine.wait_for_unit("blacksky-feedgen.service")
     machine.wait_for_unit("blacksky-firehose.service")
 
     # An established connection from the subscriber to the PDS.
     machine.wait_until_succeeds(
-        "ss -Htnp state established '( dport = :2583 )' | grep -q rsky-firehose", timeout=60
+        "ss -Htnp state established '( dport = :2584 )' | grep -q rsky-firehose", timeout=60
     )
     machine.sleep(10)
     machine.succeed("systemctl is-active blacksky-firehose.service")

@@ -22,10 +22,10 @@
 
   testScript = ''
     machine.wait_for_unit("blacksky-pds.service")
-    machine.wait_for_open_port(2583)
+    machine.wait_for_open_port(2584)
 
     machine.succeed(
-        "curl --fail -s http://127.0.0.1:2583/xrpc/com.atproto.server.describeServer"
+        "curl --fail -s http://127.0.0.1:2584/xrpc/com.atproto.server.describeServer"
         " | jq -e '.did == \"did:web:pds.test\" and .availableUserDomains == [\".pds.test\"] and .inviteCodeRequired == false'"
     )
 
@@ -37,7 +37,7 @@
     before = machine.succeed("sha256sum /var/lib/blacksky-pds/secrets/*")
     machine.systemctl("restart blacksky-pds.service")
     machine.wait_for_unit("blacksky-pds.service")
-    machine.wait_for_open_port(2583)
+    machine.wait_for_open_port(2584)
     assert before == machine.succeed("sha256sum /var/lib/blacksky-pds/secrets/*")
   '';
 }

@@ -78,7 +78,7 @@
           openFirewall = true;
         };
       };
-      expectAssertion = "services.blacksky.pds.openFirewall opens port 2583";
+      expectAssertion = "services.blacksky.pds.openFirewall opens port 2584";
     };
   };
   smoke = {
@@ -86,7 +86,7 @@
     case = "minimal";
     # describeServer answers from configuration alone (no account needed).
     http = {
-      port = 2583;
+      port = 2584;
       path = "/xrpc/com.atproto.server.describeServer";
       expectStatus = 200;
     };
