@@ -83,26 +83,27 @@ fn run(argv: &[String]) -> Result<String, Error> {
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
-pub(crate) fn path_arg(path: &Path) -> String {
+fn path_arg(path: &Path) -> String {
     path.to_string_lossy().into_owned()
+}
+
+/// A command line: fixed words, then paths.
+fn argv(words: &[&str], paths: &[&Path]) -> Vec<String> {
+    words
+        .iter()
+        .map(|w| (*w).to_owned())
+        .chain(paths.iter().map(|p| path_arg(p)))
+        .collect()
 }
 
 /// `stat -f -c %T PATH`.
 pub fn stat_command(path: &Path) -> Vec<String> {
-    ["stat", "-f", "-c", "%T", "--"]
-        .map(String::from)
-        .into_iter()
-        .chain([path_arg(path)])
-        .collect()
+    argv(&["stat", "-f", "-c", "%T", "--"], &[path])
 }
 
 /// `zfs list -H -o name,mountpoint PATH`: the dataset holding PATH.
 pub fn zfs_list_command(path: &Path) -> Vec<String> {
-    ["zfs", "list", "-H", "-o", "name,mountpoint"]
-        .map(String::from)
-        .into_iter()
-        .chain([path_arg(path)])
-        .collect()
+    argv(&["zfs", "list", "-H", "-o", "name,mountpoint"], &[path])
 }
 
 /// The dataset of `zfs list -H -o name,mountpoint` output when it is mounted at `path`.
@@ -114,20 +115,12 @@ pub fn zfs_dataset_at(list_output: &str, path: &Path) -> Option<String> {
 
 /// `btrfs subvolume snapshot -r SRC DEST`: a read-only snapshot at DEST.
 pub fn btrfs_snapshot_command(src: &Path, dest: &Path) -> Vec<String> {
-    ["btrfs", "subvolume", "snapshot", "-r"]
-        .map(String::from)
-        .into_iter()
-        .chain([path_arg(src), path_arg(dest)])
-        .collect()
+    argv(&["btrfs", "subvolume", "snapshot", "-r"], &[src, dest])
 }
 
 /// `btrfs subvolume delete PATH`.
 pub fn btrfs_delete_command(path: &Path) -> Vec<String> {
-    ["btrfs", "subvolume", "delete"]
-        .map(String::from)
-        .into_iter()
-        .chain([path_arg(path)])
-        .collect()
+    argv(&["btrfs", "subvolume", "delete"], &[path])
 }
 
 /// The ZFS snapshot name of snapshot `seq` of `unit`: `DATASET@atnix-UNIT-SEQ`.
