@@ -3,12 +3,16 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use atnix_probe::{ProbeParams, Prober, StepStatus};
 use futures_util::{SinkExt, StreamExt};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 fn prober() -> Prober {
     Prober::new().unwrap()
@@ -104,6 +108,102 @@ async fn one_huge_message() {
     .await;
     in_time(start, t);
     failed_with(&r, "firehose", "too long");
+}
+
+/// What [`ws_server`] runs for each connection.
+type WsHandler = Box<
+    dyn Fn(
+            tokio_tungstenite::WebSocketStream<Box<dyn Io>>,
+            String,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A server handler sending one 60 MiB message as 240 fragments of 256 KiB, each under the
+/// frame limit, counting the bytes the socket accepted.
+fn fragmented_60_mib(opcode: Data, sent: Arc<AtomicUsize>) -> WsHandler {
+    Box::new(move |mut ws, _| {
+        let sent = sent.clone();
+        Box::pin(async move {
+            let chunk = vec![b'x'; 256 << 10];
+            for i in 0..240 {
+                let op = if i == 0 { opcode } else { Data::Continue };
+                let frame = Frame::message(chunk.clone(), OpCode::Data(op), i == 239);
+                if ws.send(Message::Frame(frame)).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+        })
+    })
+}
+
+/// The reader gave up long before the whole message: what the server got rid of fits in a
+/// few socket buffers past the limit, nowhere near 60 MiB.
+async fn stopped_early(sent: &AtomicUsize) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = sent.load(Ordering::Relaxed);
+    assert!(
+        sent < 20 << 20,
+        "the peer sent {sent} bytes before being cut off"
+    );
+}
+
+#[tokio::test]
+async fn one_huge_fragmented_message() {
+    // Each fragment passes the frame limit; the message limit must stop the sum.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let js = ws_server(None, fragmented_60_mib(Data::Text, sent.clone())).await;
+    let t = Duration::from_secs(5);
+    let start = Instant::now();
+    let r = run_with(
+        &prober(),
+        "jetstream",
+        "",
+        &format!("ws://{js}"),
+        ProbeParams::default(),
+        t,
+    )
+    .await;
+    in_time(start, t);
+    failed_with(&r, "first_event", "too long");
+    stopped_early(&sent).await;
+
+    let sent = Arc::new(AtomicUsize::new(0));
+    let fh = ws_server(None, fragmented_60_mib(Data::Binary, sent.clone())).await;
+    let relay = http_server(|path: &str| {
+        if path.starts_with("/xrpc/_health") {
+            (200, String::new(), br#"{"status":"ok"}"#.to_vec())
+        } else if path.starts_with("/xrpc/com.atproto.sync.getHostStatus") {
+            (
+                200,
+                String::new(),
+                br#"{"seq":5,"status":"active"}"#.to_vec(),
+            )
+        } else {
+            (
+                501,
+                String::new(),
+                br#"{"error":"MethodNotImplemented"}"#.to_vec(),
+            )
+        }
+    })
+    .await;
+    let toml = format!("[modules.r]\nprober = \"relay\"\npds_host = \"ws://{fh}\"\n");
+    let start = Instant::now();
+    let r = run_with(
+        &prober(),
+        "r",
+        &toml,
+        &format!("http://{relay}"),
+        ProbeParams::default(),
+        t,
+    )
+    .await;
+    in_time(start, t);
+    failed_with(&r, "firehose", "too long");
+    stopped_early(&sent).await;
 }
 
 #[tokio::test]
