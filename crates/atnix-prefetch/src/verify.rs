@@ -128,27 +128,12 @@ mod tests {
     fn a_git_server_that_never_answers_times_out() {
         // A listener that accepts and then says nothing: git's smart-HTTP
         // request hangs until the deadline kills it.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let hold = std::thread::spawn(move || {
-            let conn = listener.accept();
-            std::thread::sleep(Duration::from_secs(5));
-            drop(conn);
-        });
+        let (port, hold) = server(silent);
         let rev = "0123456789abcdef0123456789abcdef01234567";
         let p = pin(&format!(
             r#"{{"fetcher":"git","url":"http://127.0.0.1:{port}/r.git","rev":"{rev}","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#
         ));
-        let start = Instant::now();
-        assert_eq!(
-            verify_pin(&p, Duration::from_secs(1)),
-            Verdict::Unreachable("timed out after 1s".into())
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(4),
-            "{:?}",
-            start.elapsed()
-        );
+        assert_times_out(&p);
         hold.join().unwrap();
     }
 
@@ -164,13 +149,18 @@ mod tests {
         (port, handle)
     }
 
-    fn assert_times_out(fetcher: &str, port: u16) {
-        let p = pin(&format!(
-            r#"{{"fetcher":"url","url":"http://127.0.0.1:{port}/{fetcher}.tar.gz","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#
-        ));
+    /// Reads the request and says nothing for 5 s.
+    fn silent(mut conn: std::net::TcpStream) {
+        let mut buf = [0u8; 1024];
+        let _ = conn.read(&mut buf);
+        std::thread::sleep(Duration::from_secs(5));
+    }
+
+    /// `p` is reported unreachable after its 1 s timeout, not much later.
+    fn assert_times_out(p: &SourcePin) {
         let start = Instant::now();
         assert_eq!(
-            verify_pin(&p, Duration::from_secs(1)),
+            verify_pin(p, Duration::from_secs(1)),
             Verdict::Unreachable("timed out after 1s".into())
         );
         assert!(
@@ -180,14 +170,16 @@ mod tests {
         );
     }
 
+    fn url_pin(port: u16, name: &str) -> SourcePin {
+        pin(&format!(
+            r#"{{"fetcher":"url","url":"http://127.0.0.1:{port}/{name}.tar.gz","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#
+        ))
+    }
+
     #[test]
     fn a_download_server_that_never_answers_times_out() {
-        let (port, hold) = server(|mut conn| {
-            let mut buf = [0u8; 1024];
-            let _ = conn.read(&mut buf);
-            std::thread::sleep(Duration::from_secs(5));
-        });
-        assert_times_out("silent", port);
+        let (port, hold) = server(silent);
+        assert_times_out(&url_pin(port, "silent"));
         hold.join().unwrap();
     }
 
@@ -205,17 +197,13 @@ mod tests {
                 std::thread::sleep(Duration::from_millis(100));
             }
         });
-        assert_times_out("trickle", port);
+        assert_times_out(&url_pin(port, "trickle"));
         hold.join().unwrap();
     }
 
     #[test]
     fn prefetch_url_within_reports_a_timeout() {
-        let (port, hold) = server(|mut conn| {
-            let mut buf = [0u8; 1024];
-            let _ = conn.read(&mut buf);
-            std::thread::sleep(Duration::from_secs(3));
-        });
+        let (port, hold) = server(silent);
         let url = format!("http://127.0.0.1:{port}/x");
         let err = crate::prefetch_url_within(&url, false, Duration::from_millis(500)).unwrap_err();
         assert!(matches!(err, Error::TimedOut { .. }), "{err}");

@@ -52,13 +52,8 @@ async fn ping_flood_that_never_reads() {
     assert_eq!(step(&r, "first_event").status, StepStatus::Failed);
 }
 
-#[tokio::test]
-async fn one_huge_message() {
-    // 60 MiB in one message, to jetstream (text) and to the firehose (binary).
-    let js = ws_server(None, |mut ws, _| async move {
-        let _ = ws.send(Message::Text("x".repeat(60 << 20).into())).await;
-    })
-    .await;
+/// A jetstream probe of `js` fails in time because a message is too long.
+async fn jetstream_rejects_as_too_long(js: std::net::SocketAddr) {
     let t = Duration::from_secs(5);
     let start = Instant::now();
     let r = run_with(
@@ -72,11 +67,11 @@ async fn one_huge_message() {
     .await;
     in_time(start, t);
     failed_with(&r, "first_event", "too long");
+}
 
-    let fh = ws_server(None, |mut ws, _| async move {
-        let _ = ws.send(Message::Binary(vec![0xa1; 60 << 20].into())).await;
-    })
-    .await;
+/// A relay probe whose PDS firehose is `fh` fails in time because a message is too long.
+async fn relay_rejects_firehose_as_too_long(fh: std::net::SocketAddr) {
+    let t = Duration::from_secs(5);
     let relay = http_server(|path: &str| {
         if path.starts_with("/xrpc/_health") {
             (200, String::new(), br#"{"status":"ok"}"#.to_vec())
@@ -108,6 +103,22 @@ async fn one_huge_message() {
     .await;
     in_time(start, t);
     failed_with(&r, "firehose", "too long");
+}
+
+#[tokio::test]
+async fn one_huge_message() {
+    // 60 MiB in one message, to jetstream (text) and to the firehose (binary).
+    let js = ws_server(None, |mut ws, _| async move {
+        let _ = ws.send(Message::Text("x".repeat(60 << 20).into())).await;
+    })
+    .await;
+    jetstream_rejects_as_too_long(js).await;
+
+    let fh = ws_server(None, |mut ws, _| async move {
+        let _ = ws.send(Message::Binary(vec![0xa1; 60 << 20].into())).await;
+    })
+    .await;
+    relay_rejects_firehose_as_too_long(fh).await;
 }
 
 /// What [`ws_server`] runs for each connection.
@@ -155,54 +166,12 @@ async fn one_huge_fragmented_message() {
     // Each fragment passes the frame limit; the message limit must stop the sum.
     let sent = Arc::new(AtomicUsize::new(0));
     let js = ws_server(None, fragmented_60_mib(Data::Text, sent.clone())).await;
-    let t = Duration::from_secs(5);
-    let start = Instant::now();
-    let r = run_with(
-        &prober(),
-        "jetstream",
-        "",
-        &format!("ws://{js}"),
-        ProbeParams::default(),
-        t,
-    )
-    .await;
-    in_time(start, t);
-    failed_with(&r, "first_event", "too long");
+    jetstream_rejects_as_too_long(js).await;
     stopped_early(&sent).await;
 
     let sent = Arc::new(AtomicUsize::new(0));
     let fh = ws_server(None, fragmented_60_mib(Data::Binary, sent.clone())).await;
-    let relay = http_server(|path: &str| {
-        if path.starts_with("/xrpc/_health") {
-            (200, String::new(), br#"{"status":"ok"}"#.to_vec())
-        } else if path.starts_with("/xrpc/com.atproto.sync.getHostStatus") {
-            (
-                200,
-                String::new(),
-                br#"{"seq":5,"status":"active"}"#.to_vec(),
-            )
-        } else {
-            (
-                501,
-                String::new(),
-                br#"{"error":"MethodNotImplemented"}"#.to_vec(),
-            )
-        }
-    })
-    .await;
-    let toml = format!("[modules.r]\nprober = \"relay\"\npds_host = \"ws://{fh}\"\n");
-    let start = Instant::now();
-    let r = run_with(
-        &prober(),
-        "r",
-        &toml,
-        &format!("http://{relay}"),
-        ProbeParams::default(),
-        t,
-    )
-    .await;
-    in_time(start, t);
-    failed_with(&r, "firehose", "too long");
+    relay_rejects_firehose_as_too_long(fh).await;
     stopped_early(&sent).await;
 }
 
