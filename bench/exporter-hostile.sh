@@ -55,8 +55,9 @@ probe() { # port query -> "seconds success"
   echo " probe_success=$(awk '/^probe_success/ {print $2}' "$work/answer")"
 }
 
-for s in pingflood bigmsg bigjson small; do serve $s; done
-flood=$(<"$work/pingflood.port") big=$(<"$work/bigmsg.port") json=$(<"$work/bigjson.port") small=$(<"$work/small.port")
+for s in pingflood bigmsg fragmsg bigjson small; do serve $s; done
+flood=$(<"$work/pingflood.port") big=$(<"$work/bigmsg.port") frag=$(<"$work/fragmsg.port")
+json=$(<"$work/bigjson.port") small=$(<"$work/small.port")
 printf '%-44s %10s  %s\n' scenario "peak MB" "notes (scrape timeout 5 s)"
 
 start_exporter
@@ -73,6 +74,13 @@ start_exporter
 r=$(probe "$p" "module=pds&target=ws://127.0.0.1:$big")
 printf '%-44s %10s  %s\n' "one 60 MiB message (pds firehose)" "$(peak_mb)" "answer after $r"
 stop_exporter
+
+for m in js pds; do
+  start_exporter
+  r=$(probe "$p" "module=$m&target=ws://127.0.0.1:$frag")
+  printf '%-44s %10s  %s\n' "60 MiB in 240 fragments ($m)" "$(peak_mb)" "answer after $r"
+  stop_exporter
+done
 
 start_exporter
 python3 $h load "http://127.0.0.1:$p/probe?module=relay&target=http://127.0.0.1:$json" 16 >"$work/load" &

@@ -16,14 +16,15 @@ import time
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-def ws_frame(opcode, payload):
+def ws_frame(opcode, payload, fin=True):
     n = len(payload)
+    b0 = (0x80 if fin else 0) | opcode
     if n < 126:
-        head = bytes([0x80 | opcode, n])
+        head = bytes([b0, n])
     elif n < 1 << 16:
-        head = bytes([0x80 | opcode, 126]) + n.to_bytes(2, "big")
+        head = bytes([b0, 126]) + n.to_bytes(2, "big")
     else:
-        head = bytes([0x80 | opcode, 127]) + n.to_bytes(8, "big")
+        head = bytes([b0, 127]) + n.to_bytes(8, "big")
     return head + payload
 
 
@@ -82,6 +83,15 @@ async def handle(scenario, reader, writer):
             await upgrade(writer, headers)
             writer.write(ws_frame(0x1, b"x" * (60 << 20)))
             await writer.drain()
+            await asyncio.sleep(30)
+        elif scenario == "fragmsg" and ws:
+            # 60 MiB as 240 fragments of 256 KiB: each passes a frame limit, the sum must not.
+            await upgrade(writer, headers)
+            opcode = 0x2 if "subscribeRepos" in path else 0x1
+            chunk = b"x" * (256 << 10)
+            for i in range(240):
+                writer.write(ws_frame(opcode if i == 0 else 0x0, chunk, fin=(i == 239)))
+                await writer.drain()
             await asyncio.sleep(30)
         elif scenario == "bigjson":
             http(writer, 200, BIG_JSON)

@@ -59,9 +59,9 @@ import ../../lib/service-module.nix (
     name = "rsky-pds";
     description = "rsky-pds, Blacksky's AT Protocol personal data server";
     package = "rsky-pds";
-    # Upstream's port (rsky-pds/src/config/mod.rs:
-    # env_int("PDS_PORT").unwrap_or(2583)) is services.bluesky.pds' here, and
-    # both PDSes must be able to share a host (the port registry).
+    # Upstream's default is 2583 (rsky-pds/src/config/mod.rs:
+    # env_int("PDS_PORT").unwrap_or(2583)), the same as @atproto/pds and
+    # services.bluesky.pds; 2584 lets both PDSes run on one host by default.
     port = 2584;
     noArguments = true;
     environment = {

@@ -1,7 +1,8 @@
 //! The repository's own lint: parsing, pins, package meta, module options.
 //!
 //! [`check`] walks a repository, parses every `.nix` file with rnix and every
-//! `source.json` with serde_json, and returns [`Finding`]s that print as
+//! `source.json` with serde_json, reads the CI workflows (`.github/workflows`,
+//! `.tangled/workflows`), and returns [`Finding`]s that print as
 //! `file:line rule: what to do`. [`inventory`] lists the packages and modules
 //! (with their pins and systemd units) for `atnix report`.
 //!
@@ -14,6 +15,7 @@ mod layout;
 mod nixrules;
 mod source;
 mod syntax;
+mod workflows;
 
 use std::collections::BTreeSet;
 use std::fmt;
@@ -56,10 +58,12 @@ pub enum Rule {
     OptionDescription,
     /// A service module without its evaluation cases, VM test or help fixture.
     ServiceLayout,
+    /// A CI workflow calling a script or flake output the repository does not have.
+    WorkflowRef,
 }
 
 impl Rule {
-    pub const ALL: [Rule; 12] = [
+    pub const ALL: [Rule; 13] = [
         Rule::Parse,
         Rule::SourceJson,
         Rule::PinRev,
@@ -72,6 +76,7 @@ impl Rule {
         Rule::PackageOption,
         Rule::OptionDescription,
         Rule::ServiceLayout,
+        Rule::WorkflowRef,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +93,7 @@ impl Rule {
             Rule::PackageOption => "package-option",
             Rule::OptionDescription => "option-description",
             Rule::ServiceLayout => "service-layout",
+            Rule::WorkflowRef => "workflow-ref",
         }
     }
 }
@@ -258,6 +264,7 @@ pub fn check(root: &Path) -> Result<Checked, Error> {
     }
 
     layout::check_layout(root, &mut findings)?;
+    workflows::check_workflows(root, &mut findings)?;
 
     findings.sort();
     findings.dedup();

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 pub use git::{GitMode, GitPin, checkout, prefetch_git};
 pub use pin::{Locator, infer_locator, pin_json, update_source_json};
 pub use unpack::{tar_tree, unpack_tree};
-pub use url_fetch::prefetch_url;
+pub use url_fetch::{DEFAULT_DOWNLOAD_TIMEOUT, prefetch_url, prefetch_url_within};
 pub use verify::{Verdict, verify_pin};
 
 pub(crate) use atnix_diag::stderr_tail;
@@ -37,7 +37,7 @@ pub enum Error {
         repo: String,
         stderr: String,
     },
-    #[error("{what} timed out; it was killed")]
+    #[error("{what} timed out and was stopped")]
     TimedOut { what: String },
     #[error("revision {rev:?} not found in {repo}")]
     UnknownRev { rev: String, repo: String },

@@ -22,10 +22,9 @@ pub enum Verdict {
 ///
 /// Git sources are fetched by git processes that are killed, with their
 /// children, when `timeout` runs out; nothing keeps running after this returns.
-/// Downloads (`url`, `crates-io`) run on the calling thread through
-/// [`crate::prefetch_url`], which takes no deadline: a download that finishes
-/// late counts as timed out, but one that never finishes is only stopped by
-/// the HTTP client's own timeouts.
+/// Downloads (`url`, `crates-io`) go through [`crate::prefetch_url_within`]
+/// with what is left of `timeout`: a server that accepts and never answers, or
+/// trickles, is dropped at the deadline.
 pub fn verify_pin(pin: &SourcePin, timeout: Duration) -> Verdict {
     let deadline = Instant::now() + timeout;
     let got = match recompute(pin, deadline) {
@@ -61,12 +60,14 @@ fn recompute(pin: &SourcePin, deadline: Instant) -> Result<String, Error> {
         .download()
         .expect("every fetcher is either git or a download");
     debug_assert!(matches!(pin.fetcher(), Fetcher::Url | Fetcher::CratesIo));
-    Ok(crate::prefetch_url(&url, unpack)?.to_sri())
+    let left = deadline.saturating_duration_since(Instant::now());
+    Ok(crate::prefetch_url_within(&url, unpack, left)?.to_sri())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::{Read, Write};
     use std::process::Command;
 
     fn git(dir: &std::path::Path, args: &[&str]) -> String {
@@ -127,20 +128,39 @@ mod tests {
     fn a_git_server_that_never_answers_times_out() {
         // A listener that accepts and then says nothing: git's smart-HTTP
         // request hangs until the deadline kills it.
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let hold = std::thread::spawn(move || {
-            let conn = listener.accept();
-            std::thread::sleep(Duration::from_secs(5));
-            drop(conn);
-        });
+        let (port, hold) = server(silent);
         let rev = "0123456789abcdef0123456789abcdef01234567";
         let p = pin(&format!(
             r#"{{"fetcher":"git","url":"http://127.0.0.1:{port}/r.git","rev":"{rev}","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#
         ));
+        assert_times_out(&p);
+        hold.join().unwrap();
+    }
+
+    /// A local HTTP server that accepts and, per connection, runs `serve`.
+    fn server(serve: fn(std::net::TcpStream)) -> (u16, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            if let Ok((conn, _)) = listener.accept() {
+                serve(conn);
+            }
+        });
+        (port, handle)
+    }
+
+    /// Reads the request and says nothing for 5 s.
+    fn silent(mut conn: std::net::TcpStream) {
+        let mut buf = [0u8; 1024];
+        let _ = conn.read(&mut buf);
+        std::thread::sleep(Duration::from_secs(5));
+    }
+
+    /// `p` is reported unreachable after its 1 s timeout, not much later.
+    fn assert_times_out(p: &SourcePin) {
         let start = Instant::now();
         assert_eq!(
-            verify_pin(&p, Duration::from_secs(1)),
+            verify_pin(p, Duration::from_secs(1)),
             Verdict::Unreachable("timed out after 1s".into())
         );
         assert!(
@@ -148,6 +168,46 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
+    }
+
+    fn url_pin(port: u16, name: &str) -> SourcePin {
+        pin(&format!(
+            r#"{{"fetcher":"url","url":"http://127.0.0.1:{port}/{name}.tar.gz","hash":"sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="}}"#
+        ))
+    }
+
+    #[test]
+    fn a_download_server_that_never_answers_times_out() {
+        let (port, hold) = server(silent);
+        assert_times_out(&url_pin(port, "silent"));
+        hold.join().unwrap();
+    }
+
+    #[test]
+    fn a_download_that_trickles_past_the_deadline_times_out() {
+        let (port, hold) = server(|mut conn| {
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+            // A byte every 100 ms: never silent for long, never done in time.
+            for _ in 0..50 {
+                if conn.write_all(b"x").is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+        });
+        assert_times_out(&url_pin(port, "trickle"));
+        hold.join().unwrap();
+    }
+
+    #[test]
+    fn prefetch_url_within_reports_a_timeout() {
+        let (port, hold) = server(silent);
+        let url = format!("http://127.0.0.1:{port}/x");
+        let err = crate::prefetch_url_within(&url, false, Duration::from_millis(500)).unwrap_err();
+        assert!(matches!(err, Error::TimedOut { .. }), "{err}");
+        assert!(err.to_string().contains(&url), "{err}");
         hold.join().unwrap();
     }
 }

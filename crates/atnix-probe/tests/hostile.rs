@@ -3,12 +3,16 @@
 
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use atnix_probe::{ProbeParams, Prober, StepStatus};
 use futures_util::{SinkExt, StreamExt};
 use support::*;
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 fn prober() -> Prober {
     Prober::new().unwrap()
@@ -48,13 +52,8 @@ async fn ping_flood_that_never_reads() {
     assert_eq!(step(&r, "first_event").status, StepStatus::Failed);
 }
 
-#[tokio::test]
-async fn one_huge_message() {
-    // 60 MiB in one message, to jetstream (text) and to the firehose (binary).
-    let js = ws_server(None, |mut ws, _| async move {
-        let _ = ws.send(Message::Text("x".repeat(60 << 20).into())).await;
-    })
-    .await;
+/// A jetstream probe of `js` fails in time because a message is too long.
+async fn jetstream_rejects_as_too_long(js: std::net::SocketAddr) {
     let t = Duration::from_secs(5);
     let start = Instant::now();
     let r = run_with(
@@ -68,11 +67,11 @@ async fn one_huge_message() {
     .await;
     in_time(start, t);
     failed_with(&r, "first_event", "too long");
+}
 
-    let fh = ws_server(None, |mut ws, _| async move {
-        let _ = ws.send(Message::Binary(vec![0xa1; 60 << 20].into())).await;
-    })
-    .await;
+/// A relay probe whose PDS firehose is `fh` fails in time because a message is too long.
+async fn relay_rejects_firehose_as_too_long(fh: std::net::SocketAddr) {
+    let t = Duration::from_secs(5);
     let relay = http_server(|path: &str| {
         if path.starts_with("/xrpc/_health") {
             (200, String::new(), br#"{"status":"ok"}"#.to_vec())
@@ -104,6 +103,76 @@ async fn one_huge_message() {
     .await;
     in_time(start, t);
     failed_with(&r, "firehose", "too long");
+}
+
+#[tokio::test]
+async fn one_huge_message() {
+    // 60 MiB in one message, to jetstream (text) and to the firehose (binary).
+    let js = ws_server(None, |mut ws, _| async move {
+        let _ = ws.send(Message::Text("x".repeat(60 << 20).into())).await;
+    })
+    .await;
+    jetstream_rejects_as_too_long(js).await;
+
+    let fh = ws_server(None, |mut ws, _| async move {
+        let _ = ws.send(Message::Binary(vec![0xa1; 60 << 20].into())).await;
+    })
+    .await;
+    relay_rejects_firehose_as_too_long(fh).await;
+}
+
+/// What [`ws_server`] runs for each connection.
+type WsHandler = Box<
+    dyn Fn(
+            tokio_tungstenite::WebSocketStream<Box<dyn Io>>,
+            String,
+        ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>
+        + Send
+        + Sync,
+>;
+
+/// A server handler sending one 60 MiB message as 240 fragments of 256 KiB, each under the
+/// frame limit, counting the bytes the socket accepted.
+fn fragmented_60_mib(opcode: Data, sent: Arc<AtomicUsize>) -> WsHandler {
+    Box::new(move |mut ws, _| {
+        let sent = sent.clone();
+        Box::pin(async move {
+            let chunk = vec![b'x'; 256 << 10];
+            for i in 0..240 {
+                let op = if i == 0 { opcode } else { Data::Continue };
+                let frame = Frame::message(chunk.clone(), OpCode::Data(op), i == 239);
+                if ws.send(Message::Frame(frame)).await.is_err() {
+                    return;
+                }
+                sent.fetch_add(chunk.len(), Ordering::Relaxed);
+            }
+        })
+    })
+}
+
+/// The reader gave up long before the whole message: what the server got rid of fits in a
+/// few socket buffers past the limit, nowhere near 60 MiB.
+async fn stopped_early(sent: &AtomicUsize) {
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let sent = sent.load(Ordering::Relaxed);
+    assert!(
+        sent < 20 << 20,
+        "the peer sent {sent} bytes before being cut off"
+    );
+}
+
+#[tokio::test]
+async fn one_huge_fragmented_message() {
+    // Each fragment passes the frame limit; the message limit must stop the sum.
+    let sent = Arc::new(AtomicUsize::new(0));
+    let js = ws_server(None, fragmented_60_mib(Data::Text, sent.clone())).await;
+    jetstream_rejects_as_too_long(js).await;
+    stopped_early(&sent).await;
+
+    let sent = Arc::new(AtomicUsize::new(0));
+    let fh = ws_server(None, fragmented_60_mib(Data::Binary, sent.clone())).await;
+    relay_rejects_firehose_as_too_long(fh).await;
+    stopped_early(&sent).await;
 }
 
 #[tokio::test]

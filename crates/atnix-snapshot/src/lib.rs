@@ -3,17 +3,21 @@
 //! restored byte for byte by `atnix rollback`.
 //!
 //! Layout, under a snapshot root (`/var/lib/atnix-snapshots` on a host):
-//! `<unit>/<seq>/state/` is the copy and `<unit>/<seq>/meta.json` says which
-//! package had written it. Copies are `cp -a --reflink=auto`: a reflink on
-//! btrfs and XFS, a plain copy elsewhere, owners, modes, times, links and
-//! extended attributes kept.
+//! `<unit>/<seq>/state/` is the snapshot and `<unit>/<seq>/meta.json` says
+//! which package had written it. [`backend`] picks how it is taken: a
+//! read-only btrfs snapshot when the state directory is a btrfs subvolume
+//! (and the snapshot root on the same file system), a ZFS snapshot when it
+//! is a dataset's mountpoint (`state` is then a symlink into its
+//! `.zfs/snapshot`, and `zfs-snapshot` holds its name), else
+//! `cp -a --reflink=auto`: a reflink on btrfs and XFS, a plain copy
+//! elsewhere, owners, modes, times, links and extended attributes kept.
+//! A restore copies back from the snapshot in every case: the state
+//! directory itself stays in place.
 //!
 //! [`guard`] is the unit side (snapshot before an upgrade, health gate,
 //! restore on failure), run by the `atnix-upgrade-guard` binary.
 //!
-//! Not done yet: btrfs subvolume and ZFS snapshots, and the wiring in
-//! lib/service.nix.
-
+pub mod backend;
 pub mod guard;
 
 use std::fs;
@@ -129,7 +133,13 @@ pub fn take(root: &Path, state: &Path, meta: &Meta, keep: usize) -> Result<Snaps
     let seq = existing.last().map_or(1, |s| s.seq + 1);
     let dir = root.join(&meta.unit).join(seq.to_string());
     fs::create_dir_all(&dir).map_err(io(&dir))?;
-    copy_tree(state, &dir.join("state"))?;
+    backend::snapshot(
+        &backend::detect(state),
+        state,
+        &dir.join("state"),
+        (&meta.unit, seq),
+        &dir.join(ZFS_NAME_FILE),
+    )?;
     let meta_path = dir.join("meta.json");
     let text = serde_json::to_vec_pretty(meta).expect("Meta serialises");
     fs::write(&meta_path, text).map_err(io(&meta_path))?;
@@ -141,6 +151,7 @@ pub fn take(root: &Path, state: &Path, meta: &Meta, keep: usize) -> Result<Snaps
     let all = list(root, &meta.unit)?;
     let drop = all.len().saturating_sub(keep.max(1));
     for old in &all[..drop] {
+        backend::release(&old.state(), &old.dir.join(ZFS_NAME_FILE))?;
         fs::remove_dir_all(&old.dir).map_err(io(&old.dir))?;
     }
     Ok(snap)
@@ -163,7 +174,9 @@ pub fn restore(snap: &Snapshot, state: &Path) -> Result<PathBuf, Error> {
         let to = aside.join(from.file_name().expect("a directory entry has a name"));
         move_entry(&from, &to)?;
     }
-    copy_tree(&snap.state(), state)?;
+    // A ZFS snapshot's `state` is a symlink into `.zfs/snapshot`: copy what it names.
+    let from = fs::canonicalize(snap.state()).map_err(io(&snap.state()))?;
+    copy_tree(&from, state)?;
     Ok(aside)
 }
 
@@ -185,8 +198,11 @@ fn move_entry(from: &Path, to: &Path) -> Result<(), Error> {
     }
 }
 
+/// Beside a ZFS-backed snapshot: the name of its ZFS snapshot, for pruning.
+const ZFS_NAME_FILE: &str = "zfs-snapshot";
+
 /// `cp -a --reflink=auto SRC DEST`: DEST must be missing or an empty directory.
-fn copy_tree(src: &Path, dest: &Path) -> Result<(), Error> {
+pub(crate) fn copy_tree(src: &Path, dest: &Path) -> Result<(), Error> {
     let out = Command::new("cp")
         .args(["-a", "--reflink=auto", "--no-target-directory", "--"])
         .arg(src)
@@ -293,6 +309,35 @@ mod tests {
         let aside = restore(&snap, &state).unwrap();
         assert_eq!(fingerprint(&state), before);
         assert_eq!(fs::read(aside.join("db/data")).unwrap(), b"v2 schema");
+    }
+
+    #[test]
+    fn restores_through_a_zfs_style_link() {
+        // A ZFS-backed snapshot's `state` links to `.zfs/snapshot/<name>`;
+        // no ZFS here, so a directory stands in for it.
+        let tmp = tempfile::tempdir().unwrap();
+        let (root, state, zfs) = (
+            tmp.path().join("snaps"),
+            tmp.path().join("state"),
+            tmp.path().join("zfs-snapshot-dir"),
+        );
+        fs::create_dir_all(&zfs).unwrap();
+        fs::write(zfs.join("data"), b"v1").unwrap();
+        let dir = root.join("demo/1");
+        fs::create_dir_all(&dir).unwrap();
+        symlink(&zfs, dir.join("state")).unwrap();
+        fs::write(
+            dir.join("meta.json"),
+            serde_json::to_vec(&meta("/nix/store/a-v1", "/nix/store/b-v2")).unwrap(),
+        )
+        .unwrap();
+        fs::create_dir_all(&state).unwrap();
+        fs::write(state.join("data"), b"v2").unwrap();
+
+        let snap = list(&root, "demo").unwrap().pop().unwrap();
+        restore(&snap, &state).unwrap();
+        assert_eq!(fs::read(state.join("data")).unwrap(), b"v1");
+        assert!(fs::symlink_metadata(&state).unwrap().is_dir());
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use atnix_diag::error_chain;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -42,6 +43,9 @@ pub struct FetchOptions {
     pub progress: bool,
     /// Connect timeout, and the longest a response may stay silent.
     pub timeout: Duration,
+    /// The longest one download may take from connecting to its last byte, so
+    /// a server that trickles cannot hold a run. Not retried when used up.
+    pub total_timeout: Duration,
     /// Retries after a transient failure (timeouts, connection errors, 5xx, 429).
     pub retries: u32,
 }
@@ -52,6 +56,7 @@ impl Default for FetchOptions {
             jobs: 16,
             progress: true,
             timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(10 * 60),
             retries: 3,
         }
     }
@@ -181,17 +186,6 @@ async fn fetch_verified(
     Ok(())
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut src = e.source();
-    while let Some(inner) = src {
-        s.push_str(": ");
-        s.push_str(&inner.to_string());
-        src = inner.source();
-    }
-    s
-}
-
 /// GET with bounded retries and exponential backoff on transient failures.
 pub(crate) async fn download(
     client: &reqwest::Client,
@@ -203,10 +197,13 @@ pub(crate) async fn download(
     let mut attempt = 0;
     loop {
         attempt += 1;
-        let (retryable, message) = match client.get(url).send().await {
+        let started = tokio::time::Instant::now();
+        // The request's timeout covers the body too (reqwest's total timeout).
+        let request = client.get(url).timeout(opts.total_timeout);
+        let (retryable, message) = match request.send().await {
             Ok(resp) if resp.status().is_success() => match resp.bytes().await {
                 Ok(b) => return Ok(b.to_vec()),
-                Err(e) => (true, format!("reading the body: {}", chain(&e))),
+                Err(e) => (true, format!("reading the body: {}", error_chain(&e))),
             },
             Ok(resp) => {
                 let s = resp.status();
@@ -215,7 +212,19 @@ pub(crate) async fn download(
                     format!("HTTP {s}"),
                 )
             }
-            Err(e) => (!e.is_builder(), chain(&e)),
+            Err(e) => (!e.is_builder(), error_chain(&e)),
+        };
+        let (retryable, message) = if started.elapsed() >= opts.total_timeout {
+            // Trying again would take as long again.
+            (
+                false,
+                format!(
+                    "not complete within {}s: {message}",
+                    opts.total_timeout.as_secs()
+                ),
+            )
+        } else {
+            (retryable, message)
         };
         if !retryable || attempt > opts.retries {
             return Err(Error::Download {
@@ -265,4 +274,66 @@ async fn registry_dl(
         message: format!("config.json has no usable `dl` field: {e}"),
     })?;
     Ok(config.dl)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Write};
+
+    /// A server that answers the first request's headers and then holds the body back
+    /// for 5 s: silent for less than the read timeout used below, longer than the total one.
+    fn stalling_server() -> (u16, std::thread::JoinHandle<()>) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let handle = std::thread::spawn(move || {
+            let Ok((mut conn, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = [0u8; 1024];
+            let _ = conn.read(&mut buf);
+            let _ = conn.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n");
+            std::thread::sleep(Duration::from_secs(5));
+        });
+        (port, handle)
+    }
+
+    #[test]
+    fn a_stalled_body_stops_at_the_total_timeout() {
+        let (port, server) = stalling_server();
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path().to_path_buf());
+        let url = format!("http://127.0.0.1:{port}/slow.tar.gz");
+        let fetch = Fetch::Tarball {
+            what: "slow tarball".into(),
+            url: url.clone(),
+            digest: Digest::of(crate::Algo::Sha256, b"anything"),
+        };
+        let opts = FetchOptions {
+            progress: false,
+            timeout: Duration::from_secs(30),
+            total_timeout: Duration::from_secs(1),
+            retries: 3,
+            ..FetchOptions::default()
+        };
+        let start = std::time::Instant::now();
+        let err = fetch_all_blocking(std::slice::from_ref(&fetch), &cache, &opts).unwrap_err();
+        assert!(
+            start.elapsed() < Duration::from_secs(4),
+            "{:?}",
+            start.elapsed()
+        );
+        match &err {
+            Error::Download {
+                url: u, message, ..
+            } => {
+                assert_eq!(u, &url);
+                assert!(message.contains("not complete within 1s"), "{message}");
+                assert!(message.contains("attempt 1,"), "retried: {message}");
+            }
+            other => panic!("{other}"),
+        }
+        assert!(!fetch.is_cached(&cache));
+        server.join().unwrap();
+    }
 }

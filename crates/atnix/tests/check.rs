@@ -176,6 +176,24 @@ fn incomplete_service_layout() {
 }
 
 #[test]
+fn workflow_references() {
+    assert_findings(
+        "workflow-ref",
+        &[
+            ".github/workflows/ci.yml:14 workflow-ref: the workflow calls `./scripts/missing.sh`, which is not a file of the repository",
+            ".github/workflows/ci.yml:15 workflow-ref: the workflow names `.#packages.x86_64-linux.goodbye`: no package `goodbye` in pkgs/",
+            ".github/workflows/ci.yml:16 workflow-ref: the workflow names `.#checks.x86_64-linux.nixos-goodbye`: no check `nixos-goodbye`: checks are the packages of pkgs/ and nixos-<name> for each tests/nixos/<name>.nix of a module or profile",
+            ".github/workflows/ci.yml:16 workflow-ref: the workflow names `.#packages.riscv64-linux.hello`: `riscv64-linux` is not a system of flake.nix (aarch64-linux, x86_64-linux)",
+            ".github/workflows/ci.yml:17 workflow-ref: the workflow names `.#apps.x86_64-linux.hello`: flake.nix defines no `apps` output",
+            ".github/workflows/ci.yml:18 workflow-ref: the workflow names `.#goodbye`: `goodbye` is neither an output of flake.nix nor a package in pkgs/",
+            ".github/workflows/ci.yml:18 workflow-ref: the workflow names `.#nixosModules.goodbye`: no module `goodbye` in modules/",
+            ".tangled/workflows/ci.yml:8 workflow-ref: the workflow calls `.ci/run`, which is not a file of the repository",
+            ".tangled/workflows/ci.yml:9 workflow-ref: the workflow names `.#templates.service`: no template `service` in templates/",
+        ],
+    );
+}
+
+#[test]
 fn every_rule_has_a_fixture() {
     let fixtures = repo_root().join("crates/atnix-lint/tests/fixtures");
     for rule in atnix_lint::Rule::ALL {

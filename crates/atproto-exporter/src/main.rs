@@ -247,8 +247,14 @@ async fn probe(
             // Run in its own task so that a panic inside a probe is caught here.
             let st = state.clone();
             let (m, t, n) = (module.clone(), target.clone(), module_name.clone());
-            let handle =
-                tokio::spawn(async move { st.prober.probe(&n, &m, &t, &params, remaining).await });
+            let handle = tokio::spawn(async move {
+                // Tests make a probe task panic through this target; nothing else can.
+                #[cfg(test)]
+                if t == tests::PANICKING_TARGET {
+                    panic!("probe panic injected by a test");
+                }
+                st.prober.probe(&n, &m, &t, &params, remaining).await
+            });
             match handle.await {
                 Ok(r) => Some(r),
                 Err(e) => {
@@ -378,6 +384,71 @@ async fn self_metrics(State(state): State<Arc<AppState>>) -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A target whose probe task panics (see `probe`).
+    pub(super) const PANICKING_TARGET: &str = "https://panic.test.invalid";
+
+    fn test_state() -> Arc<AppState> {
+        let config = Config::default();
+        Arc::new(AppState {
+            prober: Prober::new().unwrap(),
+            metrics: metrics::SelfMetrics::new(&config.module_names()),
+            config,
+            limit: Semaphore::new(2),
+            default_timeout: 5.0,
+            timeout_offset: 0.5,
+        })
+    }
+
+    async fn answer(state: &Arc<AppState>, query: &str) -> (StatusCode, String) {
+        let Query(q) =
+            Query::<ProbeQuery>::try_from_uri(&format!("/probe?{query}").parse().unwrap()).unwrap();
+        let resp = probe(State(state.clone()), Query(q), HeaderMap::new()).await;
+        let status = resp.status();
+        let body = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .unwrap();
+        (status, String::from_utf8(body.to_vec()).unwrap())
+    }
+
+    #[tokio::test]
+    async fn a_panicking_probe_is_counted_and_flagged_not_a_plain_failure() {
+        let state = test_state();
+        let target = format!("target={PANICKING_TARGET}&module=pds");
+        let (status, body) = answer(&state, &target).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.contains("\nprobe_success 0"), "{body}");
+        assert!(body.contains("\natproto_probe_panicked 1"), "{body}");
+
+        let selfm = state.metrics.encode();
+        assert!(
+            selfm.contains(r#"atproto_exporter_probe_panics_total{module="pds"} 1"#),
+            "{selfm}"
+        );
+        // Each panic counts.
+        let (_, _) = answer(&state, &target).await;
+        assert!(
+            state
+                .metrics
+                .encode()
+                .contains(r#"atproto_exporter_probe_panics_total{module="pds"} 2"#)
+        );
+
+        let (_, debug) = answer(&state, &format!("{target}&debug=true")).await;
+        assert!(debug.to_lowercase().contains("panic"), "{debug}");
+
+        // The debug page's probe panicked too (3); an ordinary failure (nothing listens on
+        // port 9) carries no panic flag and leaves the count alone.
+        let (_, plain) = answer(&state, "target=http://127.0.0.1:9&module=pds").await;
+        assert!(plain.contains("\nprobe_success 0"), "{plain}");
+        assert!(!plain.contains("atproto_probe_panicked"), "{plain}");
+        assert!(
+            state
+                .metrics
+                .encode()
+                .contains(r#"atproto_exporter_probe_panics_total{module="pds"} 3"#)
+        );
+    }
 
     #[test]
     fn timeout_from_header() {
