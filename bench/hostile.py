@@ -2,7 +2,7 @@
 """Hostile ATProto targets and load drivers for bench/exporter-hostile.sh (stdlib only).
 
   hostile.py serve SCENARIO      print the port, then serve until killed
-  hostile.py load URL N          N concurrent GETs of URL; print "ok/total" and the slowest
+  hostile.py load URL N          N concurrent GETs of URL; print "ok/total", the slowest, 503s
   hostile.py timed URL           one GET; print its seconds
   hostile.py halfopen PORT N     open N connections that send half a request, hold them
 """
@@ -93,6 +93,8 @@ async def handle(scenario, reader, writer):
                 writer.write(ws_frame(opcode if i == 0 else 0x0, chunk, fin=(i == 239)))
                 await writer.drain()
             await asyncio.sleep(30)
+        elif scenario == "small" and ws:
+            await small_firehose(path, reader, writer, headers)
         elif scenario == "bigjson":
             http(writer, 200, BIG_JSON)
             await writer.drain()
@@ -109,10 +111,37 @@ async def handle(scenario, reader, writer):
             else:
                 http(writer, 501, b'{"error":"MethodNotImplemented"}')
             await writer.drain()
-    except (ConnectionError, asyncio.CancelledError):
+    except (ConnectionError, asyncio.CancelledError, asyncio.IncompleteReadError):
         pass
     finally:
         writer.close()
+
+
+# DAG-CBOR error frame: header {"op": -1}, body {"error": "FutureCursor"}.
+FUTURE_CURSOR = bytes([0xA1, 0x62]) + b"op" + bytes([0x20, 0xA1, 0x65]) + b"error" + bytes([0x6C]) + b"FutureCursor"
+
+
+async def small_firehose(path, reader, writer, headers):
+    """An empty, live firehose: cursors past 0 are refused, pings are answered."""
+    await upgrade(writer, headers)
+    if "cursor=" in path and not path.endswith("cursor=0"):
+        writer.write(ws_frame(0x2, FUTURE_CURSOR))
+        await writer.drain()
+        return
+    while True:
+        b0, b1 = await reader.readexactly(2)
+        n = b1 & 0x7F
+        if n == 126:
+            n = int.from_bytes(await reader.readexactly(2), "big")
+        elif n == 127:
+            n = int.from_bytes(await reader.readexactly(8), "big")
+        mask = await reader.readexactly(4) if b1 & 0x80 else b"\0\0\0\0"
+        data = bytes(c ^ mask[i % 4] for i, c in enumerate(await reader.readexactly(n)))
+        if b0 & 0x0F == 0x9:
+            writer.write(ws_frame(0xA, data))
+            await writer.drain()
+        elif b0 & 0x0F == 0x8:
+            return
 
 
 async def serve(scenario):
@@ -137,8 +166,9 @@ async def get(url):
 async def load(url, n):
     results = await asyncio.gather(*(get(url) for _ in range(n)), return_exceptions=True)
     ok = sum(1 for r in results if not isinstance(r, BaseException) and b"probe_success 1" in r[0])
+    busy = sum(1 for r in results if not isinstance(r, BaseException) and r[0].startswith(b"HTTP/1.1 503"))
     slowest = max((r[1] for r in results if not isinstance(r, BaseException)), default=0.0)
-    print(f"{ok}/{n} {slowest:.2f}")
+    print(f"{ok}/{n} {slowest:.2f} 503:{busy}")
 
 
 async def timed(url):

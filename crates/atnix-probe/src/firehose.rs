@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::timeout;
 use tokio_tungstenite::Connector;
 use tokio_tungstenite::tungstenite::Message;
@@ -35,11 +36,38 @@ pub fn ws_config(max_message: usize) -> WebSocketConfig {
         .max_frame_size(Some(max_message))
 }
 
+/// Bytes of WebSocket message buffers all probes of one prober may hold at once (see
+/// [`WsClient::budget`]): three firehose connections or eight jetstream ones. With the
+/// exporter's own few MB this keeps the whole process under 30 MB whatever peers send.
+pub const DEFAULT_WS_BUDGET: usize = 8 << 20;
+
 /// How probes open WebSockets: one TLS config (the HTTP client's) and a message size limit.
 #[derive(Clone)]
 pub struct WsClient {
     pub tls: Arc<rustls::ClientConfig>,
     pub max_message: usize,
+    /// Shared byte budget: a connection holds `max_message` bytes of it from before it
+    /// connects until it is dropped, so concurrent probes cannot together buffer more.
+    pub budget: Arc<Semaphore>,
+}
+
+/// A WebSocket stream holding its share of the byte budget until dropped.
+pub struct WsConn {
+    ws: Ws,
+    _budget: OwnedSemaphorePermit,
+}
+
+impl std::ops::Deref for WsConn {
+    type Target = Ws;
+    fn deref(&self) -> &Ws {
+        &self.ws
+    }
+}
+
+impl std::ops::DerefMut for WsConn {
+    fn deref_mut(&mut self) -> &mut Ws {
+        &mut self.ws
+    }
 }
 
 /// Frames read and decoded while probing, by type label, plus decode errors.
@@ -122,13 +150,24 @@ pub fn error_label(error: &str) -> &'static str {
     }
 }
 
-/// Connect, returning the stream and the connect time.
+/// Connect, returning the stream and the connect time (waiting for budget included).
 pub async fn connect(
     client: &WsClient,
     url: &Url,
     limit: Duration,
-) -> Result<(Ws, Duration), String> {
+) -> Result<(WsConn, Duration), String> {
     let start = Instant::now();
+    let bytes = u32::try_from(client.max_message).unwrap_or(u32::MAX);
+    let budget = timeout(limit, client.budget.clone().acquire_many_owned(bytes))
+        .await
+        .map_err(|_| {
+            format!(
+                "no WebSocket buffer budget free before the deadline (other probes hold it; needs {} KiB)",
+                client.max_message >> 10
+            )
+        })?
+        .map_err(|_| "WebSocket buffer budget closed".to_string())?;
+    let limit = limit.saturating_sub(start.elapsed());
     let connecting = tokio_tungstenite::connect_async_tls_with_config(
         url.as_str(),
         Some(ws_config(client.max_message)),
@@ -139,7 +178,13 @@ pub async fn connect(
         .await
         .map_err(|_| "websocket connect timed out".to_string())?
         .map_err(|e| format!("websocket connect failed: {}", crate::http::error_chain(&e)))?;
-    Ok((ws, start.elapsed()))
+    Ok((
+        WsConn {
+            ws,
+            _budget: budget,
+        },
+        start.elapsed(),
+    ))
 }
 
 /// Send a close frame without waiting for the server's answer (dropping the stream ends it).

@@ -24,6 +24,7 @@ use report::Recorder;
 pub struct Prober {
     http: reqwest::Client,
     tls: Arc<rustls::ClientConfig>,
+    ws_budget: Arc<tokio::sync::Semaphore>,
 }
 
 /// Why a prober could not be set up.
@@ -62,7 +63,16 @@ impl Prober {
         Ok(Self {
             http,
             tls: Arc::new(tls),
+            ws_budget: Arc::new(tokio::sync::Semaphore::new(firehose::DEFAULT_WS_BUDGET)),
         })
+    }
+
+    /// Let this prober's WebSocket connections together buffer at most `bytes` (default
+    /// [`firehose::DEFAULT_WS_BUDGET`]); a probe that cannot get its share before its
+    /// deadline fails saying so. Below one message size (2.5 MiB), firehose probes always fail.
+    pub fn with_ws_budget(mut self, bytes: usize) -> Self {
+        self.ws_budget = Arc::new(tokio::sync::Semaphore::new(bytes));
+        self
     }
 
     /// Run `module` against `target`, finishing within `timeout`.
@@ -79,6 +89,7 @@ impl Prober {
         let mut ctx = Ctx {
             http: self.http.clone(),
             tls: self.tls.clone(),
+            ws_budget: self.ws_budget.clone(),
             deadline,
             rec: Recorder::default(),
         };
@@ -129,6 +140,7 @@ pub fn probe_blocking(
 pub(crate) struct Ctx {
     pub http: reqwest::Client,
     pub tls: Arc<rustls::ClientConfig>,
+    pub ws_budget: Arc<tokio::sync::Semaphore>,
     pub deadline: Instant,
     pub rec: Recorder,
 }

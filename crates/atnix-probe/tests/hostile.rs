@@ -398,3 +398,36 @@ async fn times_and_seqs_at_the_ends_of_i64() {
         );
     }
 }
+
+#[tokio::test]
+async fn websocket_buffers_share_one_byte_budget() {
+    // A jetstream that accepts and then sends nothing: each probe holds its connection (and
+    // its share of the budget) until its deadline.
+    let addr = ws_server(None, |ws, _| async move {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        drop(ws);
+    })
+    .await;
+    let p = prober().with_ws_budget(atnix_probe::firehose::JETSTREAM_MAX_MESSAGE);
+    let target = format!("ws://{addr}");
+    // The first probe holds the only share for 3 s; the second, started meanwhile with a
+    // 1 s deadline, never gets it.
+    let (long, short) = (Duration::from_secs(3), Duration::from_secs(1));
+    let start = Instant::now();
+    let (held, starved) = tokio::join!(
+        run_with(&p, "jetstream", "", &target, ProbeParams::default(), long),
+        async {
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            let start = Instant::now();
+            let r = run_with(&p, "jetstream", "", &target, ProbeParams::default(), short).await;
+            in_time(start, short);
+            r
+        },
+    );
+    in_time(start, long);
+    assert_eq!(step(&held, "connect").status, StepStatus::Ok, "{held:#?}");
+    failed_with(&starved, "connect", "buffer budget");
+    // Dropped connections give their share back.
+    let again = run_with(&p, "jetstream", "", &target, ProbeParams::default(), short).await;
+    assert_eq!(step(&again, "connect").status, StepStatus::Ok, "{again:#?}");
+}

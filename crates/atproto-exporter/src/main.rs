@@ -50,11 +50,17 @@ struct Args {
     max_concurrent_probes: usize,
 }
 
+/// Scrapes waiting or running at once, per probe slot; beyond this a scrape gets 503, so a
+/// burst of requests cannot grow the queue (and memory) without bound.
+const QUEUED_PER_SLOT: usize = 4;
+
 struct AppState {
     config: Config,
     prober: Prober,
     metrics: metrics::SelfMetrics,
     limit: Semaphore,
+    /// Scrapes admitted (waiting for `limit` or running): `QUEUED_PER_SLOT` per probe slot.
+    admitted: Semaphore,
     default_timeout: f64,
     timeout_offset: f64,
 }
@@ -115,6 +121,7 @@ async fn serve(args: Args, config: Config) -> anyhow::Result<()> {
         metrics: metrics::SelfMetrics::new(&config.module_names()),
         config,
         limit: Semaphore::new(args.max_concurrent_probes),
+        admitted: Semaphore::new(args.max_concurrent_probes.saturating_mul(QUEUED_PER_SLOT)),
         default_timeout: args.default_timeout,
         timeout_offset: args.timeout_offset,
     });
@@ -235,6 +242,15 @@ async fn probe(
         state.timeout_offset,
     );
     let params = ProbeParams { host: q.host };
+
+    let Ok(_admitted) = state.admitted.try_acquire() else {
+        state.metrics.rejected.inc();
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many scrapes waiting; try again later\n",
+        )
+            .into_response();
+    };
 
     // Waiting for a slot counts against the probe's time; a probe that never got one fails.
     let start = std::time::Instant::now();
@@ -395,6 +411,7 @@ mod tests {
             metrics: metrics::SelfMetrics::new(&config.module_names()),
             config,
             limit: Semaphore::new(2),
+            admitted: Semaphore::new(2 * QUEUED_PER_SLOT),
             default_timeout: 5.0,
             timeout_offset: 0.5,
         })

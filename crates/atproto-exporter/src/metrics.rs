@@ -95,6 +95,8 @@ pub struct SelfMetrics {
     probes: Family<Vec<(&'static str, String)>, Counter>,
     durations: Family<Vec<(&'static str, String)>, Histogram>,
     pub in_flight: Gauge,
+    /// Scrapes answered 503 because too many were waiting already.
+    pub rejected: Counter,
     panics: Family<Vec<(&'static str, String)>, Counter>,
     rss: Gauge,
     known_modules: Vec<String>,
@@ -111,6 +113,7 @@ impl SelfMetrics {
                 ])
             });
         let in_flight = Gauge::default();
+        let rejected = Counter::default();
         let panics = Family::<Vec<(&'static str, String)>, Counter>::default();
         // Present at 0 from the start, so an alert on any increase works from the first panic.
         for m in modules {
@@ -139,6 +142,11 @@ impl SelfMetrics {
             in_flight.clone(),
         );
         registry.register(
+            "atproto_exporter_scrapes_rejected",
+            "Scrapes answered 503 because too many were waiting or running already",
+            rejected.clone(),
+        );
+        registry.register(
             "atproto_exporter_probe_panics",
             "Probe tasks that panicked (exporter bugs), by module",
             panics.clone(),
@@ -163,6 +171,7 @@ impl SelfMetrics {
             probes,
             durations,
             in_flight,
+            rejected,
             panics,
             rss,
             known_modules: modules.to_vec(),

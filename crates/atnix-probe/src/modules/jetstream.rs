@@ -30,6 +30,7 @@ pub(super) async fn run(ctx: &mut Ctx, o: &JetstreamOptions, target: &str) {
     let client = firehose::WsClient {
         tls: ctx.tls.clone(),
         max_message: firehose::JETSTREAM_MAX_MESSAGE,
+        budget: ctx.ws_budget.clone(),
     };
     let (mut ws, connect) = match firehose::connect(&client, &url, ctx.remaining()).await {
         Ok(x) => x,

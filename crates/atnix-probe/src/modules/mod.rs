@@ -104,6 +104,7 @@ async fn firehose_steps(
     let client = firehose::WsClient {
         tls: ctx.tls.clone(),
         max_message: firehose::FIREHOSE_MAX_MESSAGE,
+        budget: ctx.ws_budget.clone(),
     };
     let client = &client;
     // Liveness (a ping on a live subscription) and the head-seq search use separate
