@@ -7,7 +7,10 @@
 //! `.go` files: that is all `go mod vendor` reads from the main module.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
+
+mod common;
+use common::{atnix, failed, files_under, ok_hash, s};
 
 const GRON: (&str, &str) = (
     "gron-0.7.1",
@@ -39,60 +42,6 @@ fn copy_vector(name: &str, dst: &Path) {
     for f in ["go.mod", "go.sum", "imports.go"] {
         std::fs::copy(vector(name).join(f), dst.join(f)).unwrap();
     }
-}
-
-fn atnix(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atnix"));
-    cmd.args(args);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run atnix")
-}
-
-fn ok_hash(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "atnix failed: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout.lines().last().expect("a last line").to_owned()
-}
-
-fn failed(out: &Output, needles: &[&str]) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!out.status.success(), "expected failure, stderr: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "no hash on failure: {:?}",
-        out.stdout
-    );
-    for n in needles {
-        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
-    }
-    stderr
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(files_under(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
 }
 
 fn go_hash(src: &Path, cache: &Path, extra: &[&str], envs: &[(&str, &str)]) -> Output {

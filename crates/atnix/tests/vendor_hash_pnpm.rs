@@ -3,7 +3,9 @@
 //! tests/vectors/pnpm) reproduced from npm downloads, and the refusals.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+
+mod common;
+use common::{atnix, failed, files_under, ok_hash, s};
 
 const CACHE_SIMPLE: &str = "sha256-1fiytx0M1qsn6lNrzKhD6Fjf+6eoWxjtEFLsp8Fo/P8=";
 
@@ -18,59 +20,6 @@ const SOURCE_JSON: &str = r#"{
 
 fn lockfile() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/pnpm/cache-simple/pnpm-lock.yaml")
-}
-
-fn atnix(args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_atnix"));
-    cmd.args(args);
-    for (k, v) in envs {
-        cmd.env(k, v);
-    }
-    cmd.output().expect("run atnix")
-}
-
-fn ok_hash(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "atnix failed: {}\nstderr: {}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    stdout.lines().last().expect("a last line").to_owned()
-}
-
-fn failed(out: &Output, needles: &[&str]) {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!out.status.success(), "expected failure, stderr: {stderr}");
-    assert!(
-        out.stdout.is_empty(),
-        "no hash on failure: {:?}",
-        out.stdout
-    );
-    for n in needles {
-        assert!(stderr.contains(n), "stderr lacks {n:?}: {stderr}");
-    }
-}
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-fn files_under(dir: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return out;
-    };
-    for e in rd {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            out.extend(files_under(&e.path()));
-        } else {
-            out.push(e.path());
-        }
-    }
-    out
 }
 
 const OFFLINE: &[(&str, &str)] = &[
