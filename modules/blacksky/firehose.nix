@@ -14,7 +14,11 @@ import ../../lib/service-module.nix (
   let
     inherit (lib) mkOption types;
     unit = "blacksky-firehose";
-    feedgen = config.services.blacksky.feedgen or { enable = false; };
+    client = import ./lib/feedgen-client.nix { inherit lib config svc; } {
+      program = "rsky-firehose";
+      fallbackNote = "Upstream's fallback, https://[::1]:8081, matches no rsky-feedgen setup, so the module asks for it.";
+    };
+    inherit (client) feedgen;
   in
   {
     path = [
@@ -48,45 +52,16 @@ import ../../lib/service-module.nix (
         default = null;
         description = "Sequence number to start from (`FEEDGEN_SUBSCRIPTION_CURSOR`); null: the stream's live tail.";
       };
-      queueEndpoint = mkOption {
-        type = types.nullOr types.str;
-        default =
-          if feedgen.enable then "http://${svc.connectAddr feedgen.listenAddress feedgen.port}" else null;
-        defaultText = lib.literalMD "the local `services.blacksky.feedgen` when it is enabled, else null";
-        example = "https://feeds.example.com";
-        description = ''
-          rsky-feedgen base URL the records are sent to
-          (`FEEDGEN_QUEUE_ENDPOINT`). Upstream's fallback, https://[::1]:8081,
-          matches no rsky-feedgen setup, so the module asks for it.
-        '';
-      };
-      apiKeyFile = svc.mkSecretOption {
-        description = "File holding rsky-feedgen's API key (`RSKY_API_KEY`), sent as `X-RSKY-KEY`. Required.";
-      };
-    };
+    }
+    // client.options;
 
     service = {
       inherit unit;
       description = "rsky-firehose, the firehose subscriber feeding rsky-feedgen";
       # The plan asks for static users for Blacksky's services.
       staticUser = true;
-      assertions = [
-        {
-          assertion = cfg.queueEndpoint != null;
-          message = "${opt}.queueEndpoint is not set: set it to rsky-feedgen's URL, or enable services.blacksky.feedgen on this host.";
-        }
-        {
-          assertion = cfg.apiKeyFile != null;
-          message = "${opt}.apiKeyFile is not set: rsky-firehose sends every record with rsky-feedgen's API key; set it to a file holding that key.";
-        }
-      ];
-      credentials.rsky-api-key = cfg.apiKeyFile;
-      script = ''
-        RSKY_API_KEY="$(< "$CREDENTIALS_DIRECTORY/rsky-api-key")"
-        export RSKY_API_KEY
-        exec ${lib.getExe cfg.package}
-      '';
-    };
+    }
+    // client.service cfg opt;
 
     extraConfig = {
       systemd.services.${unit} = {

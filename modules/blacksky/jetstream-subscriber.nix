@@ -15,7 +15,11 @@ import ../../lib/service-module.nix (
   let
     inherit (lib) mkOption types;
     unit = "blacksky-jetstream-subscriber";
-    feedgen = config.services.blacksky.feedgen or { enable = false; };
+    client = import ./lib/feedgen-client.nix { inherit lib config svc; } {
+      program = "rsky-jetstream-subscriber";
+      fallbackNote = "Upstream's fallback, http://127.0.0.1:8000, is not where services.blacksky.feedgen listens, so the module asks for it.";
+    };
+    inherit (client) feedgen;
     jetstream = config.services.bluesky.jetstream or { enable = false; };
   in
   {
@@ -61,46 +65,16 @@ import ../../lib/service-module.nix (
           follows whatever it receives.
         '';
       };
-      queueEndpoint = mkOption {
-        type = types.nullOr types.str;
-        default =
-          if feedgen.enable then "http://${svc.connectAddr feedgen.listenAddress feedgen.port}" else null;
-        defaultText = lib.literalMD "the local `services.blacksky.feedgen` when it is enabled, else null";
-        example = "https://feeds.example.com";
-        description = ''
-          rsky-feedgen base URL the records are sent to
-          (`FEEDGEN_QUEUE_ENDPOINT`). Upstream's fallback,
-          http://127.0.0.1:8000, is not where services.blacksky.feedgen
-          listens, so the module asks for it.
-        '';
-      };
-      apiKeyFile = svc.mkSecretOption {
-        description = "File holding rsky-feedgen's API key (`RSKY_API_KEY`), sent as `X-RSKY-KEY`. Required.";
-      };
-    };
+    }
+    // client.options;
 
     service = {
       inherit unit;
       description = "rsky-jetstream-subscriber, the jetstream subscriber feeding rsky-feedgen";
       # The plan asks for static users for Blacksky's services.
       staticUser = true;
-      assertions = [
-        {
-          assertion = cfg.queueEndpoint != null;
-          message = "${opt}.queueEndpoint is not set: set it to rsky-feedgen's URL, or enable services.blacksky.feedgen on this host.";
-        }
-        {
-          assertion = cfg.apiKeyFile != null;
-          message = "${opt}.apiKeyFile is not set: rsky-jetstream-subscriber sends every record with rsky-feedgen's API key; set it to a file holding that key.";
-        }
-      ];
-      credentials.rsky-api-key = cfg.apiKeyFile;
-      script = ''
-        RSKY_API_KEY="$(< "$CREDENTIALS_DIRECTORY/rsky-api-key")"
-        export RSKY_API_KEY
-        exec ${lib.getExe cfg.package}
-      '';
-    };
+    }
+    // client.service cfg opt;
 
     extraConfig = {
       systemd.services.${unit} = {
