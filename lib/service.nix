@@ -119,6 +119,13 @@ rec {
     address: port:
     if lib.hasInfix ":" address then "[${address}]:${toString port}" else "${address}:${toString port}";
 
+  # The metrics listener of a program that always serves metrics (no switch
+  # upstream): with `metrics.enable` off it binds a random loopback port, so
+  # it can clash with nothing.
+  alwaysOnMetricsAddr =
+    cfg:
+    if cfg.metrics.enable then socketAddr cfg.metrics.listenAddress cfg.metrics.port else "127.0.0.1:0";
+
   # Where a local client (nginx, Prometheus) reaches a listener: a wildcard
   # listen address is still reachable on loopback.
   connectAddr =

@@ -98,15 +98,8 @@ import ../../lib/service-module.nix (
         "${stateDir}/rainbow-cursor"
         "--api-listen"
         (svc.socketAddr cfg.listenAddress cfg.port)
-        # rainbow always serves metrics (no switch upstream); disabled, it
-        # binds a random loopback port so it can clash with nothing.
         "--metrics-listen"
-        (
-          if cfg.metrics.enable then
-            svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port
-          else
-            "127.0.0.1:0"
-        )
+        (svc.alwaysOnMetricsAddr cfg)
         "--persist-hours"
         (toString cfg.persistHours)
         "--persist-bytes"

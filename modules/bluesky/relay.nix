@@ -26,13 +26,7 @@ import ../../lib/service-module.nix (
       else
         # Peer authentication over the socket: no password anywhere.
         "postgres=host=/run/postgresql user=${unit} dbname=${unit} sslmode=disable";
-    # The relay always serves metrics (no switch upstream); disabled, it binds
-    # a random loopback port so it can clash with nothing.
-    metricsListen =
-      if cfg.metrics.enable then
-        svc.socketAddr cfg.metrics.listenAddress cfg.metrics.port
-      else
-        "127.0.0.1:0";
+    metricsListen = svc.alwaysOnMetricsAddr cfg;
     # Where the admin password is, for the unit's script and ExecStartPost.
     passwordFile =
       if cfg.adminPasswordFile != null then
