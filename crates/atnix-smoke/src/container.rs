@@ -199,6 +199,10 @@ impl Container {
             .arg("--keep-unit")
             // Every boot starts clean; several containers share one root fs.
             .arg("--volatile=overlay")
+            // The root fs itself is never written (the overlay's upper layer is a
+            // tmpfs), and without this nspawn locks it exclusively: a second
+            // container booting at the same time fails "currently busy".
+            .arg("--read-only")
             // Only loopback inside: ports never clash.
             .arg("--private-network")
             // With `passive`, nothing drains the console and PID 1 can block on it.
