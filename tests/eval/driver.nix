@@ -194,13 +194,22 @@ let
         allModules.${spec.module}
           or (throw "case file ${toString f}: module `${spec.module}' is not in modules/default.nix");
     in
-    evalConfig [
-      modulePath
-      {
-        _file = "${toString f}#cases.${caseName}";
-        config = c.config or { };
-      }
-    ];
+    evalConfig (
+      [ modulePath ]
+      # Other atnix modules the case runs beside this one (a service and the
+      # host it talks to), by their names in modules/default.nix.
+      ++ map (
+        m:
+        modules.${m}
+          or (throw "case file ${toString f}, case ${caseName}: withModules names `${m}', which is not in modules/default.nix")
+      ) (c.withModules or [ ])
+      ++ [
+        {
+          _file = "${toString f}#cases.${caseName}";
+          config = c.config or { };
+        }
+      ]
+    );
 
   # A NixOS configuration of the stubs plus `extraModules`, as plain data.
   evalConfig =
