@@ -1,0 +1,18 @@
+{
+  description = "An ATProto relay across five hosts with atnix's production profile, deployed with colmena";
+
+  inputs = {
+    nixpkgs.url = "github:NixOS/nixpkgs/nixos-unstable";
+    atnix = {
+      url = "github:atnix/atnix";
+      inputs.nixpkgs.follows = "nixpkgs";
+    };
+  };
+
+  outputs =
+    { nixpkgs, atnix, ... }:
+    {
+      # `colmena apply`, or one role at a time: `colmena apply --on @app`.
+      colmena = import ./hive.nix { inherit nixpkgs atnix; };
+    };
+}
