@@ -86,10 +86,9 @@ in
         };
       };
 
-      networking.firewall.interfaces.${cfg.privateInterface}.allowedTCPPorts = [
-        relay.port
-      ]
-      ++ lib.optional relay.metrics.enable relay.metrics.port;
+      networking.firewall.interfaces = topo.openPrivate (
+        [ relay.port ] ++ lib.optional relay.metrics.enable relay.metrics.port
+      );
     })
 
     # A PDS on any host of the deployment keeps its blobs in the object store.

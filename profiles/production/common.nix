@@ -217,14 +217,18 @@ in
     };
   };
 
-  config = lib.mkIf (cfg.hosts != { }) {
+  config = {
     assertions = [
       {
-        assertion = topo.this != null;
+        assertion = cfg.hosts != { };
+        message = "atnix.production.hosts is empty: list every host of the deployment with its address and roles (docs/production.md).";
+      }
+      {
+        assertion = cfg.hosts != { } -> topo.this != null;
         message = "atnix.production.hosts has no entry for this host (atnix.production.hostName = \"${cfg.hostName}\"): add atnix.production.hosts.${cfg.hostName} with its address and roles.";
       }
       {
-        assertion = cfg.privateInterface != null;
+        assertion = cfg.hosts != { } -> cfg.privateInterface != null;
         message = "atnix.production.privateInterface is not set: set it to the interface of the private network (e.g. \"eth1\"), where the nodes' ports are opened.";
       }
       {
@@ -241,8 +245,8 @@ in
       listenAddress = mkDefault topo.this.address;
       allowedIPs = mkDefault (topo.addresses cfg.hosts);
     };
-    networking.firewall.interfaces = lib.mkIf (cfg.privateInterface != null && topo.this != null) {
-      ${cfg.privateInterface}.allowedTCPPorts = [ config.services.atproto-exporter.port ];
-    };
+    networking.firewall.interfaces = lib.mkIf (topo.this != null) (
+      topo.openPrivate [ config.services.atproto-exporter.port ]
+    );
   };
 }

@@ -104,8 +104,6 @@ in
       };
     };
 
-    networking.firewall.interfaces.${cfg.privateInterface}.allowedTCPPorts = [
-      config.services.postgresql.settings.port
-    ];
+    networking.firewall.interfaces = topo.openPrivate [ config.services.postgresql.settings.port ];
   };
 }

@@ -53,7 +53,7 @@ in
     # where it sets one).
     systemd.services.garage.serviceConfig = lib.mapAttrs (_: mkDefault) (mkHardening { });
 
-    networking.firewall.interfaces.${cfg.privateInterface}.allowedTCPPorts = [
+    networking.firewall.interfaces = topo.openPrivate [
       topo.garageS3Port
       topo.garageRpcPort
     ];

@@ -9,6 +9,13 @@ let
 in
 rec {
   inherit hostsWith relayDatabase;
+  # Ports opened on the private interface only; none while it is unset (an
+  # assertion in ./common.nix asks for it).
+  openPrivate =
+    ports:
+    lib.optionalAttrs (cfg.privateInterface != null) {
+      ${cfg.privateInterface}.allowedTCPPorts = ports;
+    };
   this = cfg.hosts.${cfg.hostName} or null;
   has = role: this != null && lib.elem role this.roles;
   appHosts = hostsWith "app";

@@ -65,6 +65,13 @@ in
       config = host "app1" { atnix.production.privateInterface = lib.mkForce null; };
       expectAssertion = "atnix.production.privateInterface is not set";
     };
+    bad-no-hosts = {
+      config = {
+        networking.hostName = "app1";
+        atnix.production.privateInterface = "eth1";
+      };
+      expectAssertion = "atnix.production.hosts is empty";
+    };
     bad-two-database-hosts = {
       config = host "app1" {
         atnix.production.hosts.db2 = {
