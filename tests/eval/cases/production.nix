@@ -57,6 +57,25 @@ in
         };
       };
     };
+    # rsky-pds on a host of its own: its blobs go to Garage too.
+    rsky-pds-host.config = host "pds" {
+      atnix.production.hosts.pds = {
+        address = "10.0.0.41";
+        roles = [ ];
+      };
+      services.blacksky.pds = {
+        enable = true;
+        hostname = "pds.example.com";
+      };
+    };
+    # With a single app node, a PDS may share it.
+    pds-on-single-app-node.config = host "app1" {
+      atnix.production.hosts.app2.roles = lib.mkForce [ ];
+      services.blacksky.pds = {
+        enable = true;
+        hostname = "pds.example.com";
+      };
+    };
     bad-host-not-in-table = {
       config = host "stranger" { };
       expectAssertion = "add atnix.production.hosts.stranger with its address and roles";
