@@ -85,6 +85,8 @@ in
       description = "Set the app nodes' PostgreSQL passwords";
       after = [ "postgresql.service" ];
       requires = [ "postgresql.service" ];
+      # Restarted with PostgreSQL, so the passwords are set after every start.
+      partOf = [ "postgresql.service" ];
       wantedBy = [ "multi-user.target" ];
       serviceConfig = mkHardening { } // {
         Type = "oneshot";
