@@ -57,7 +57,12 @@ in
           message = "the app nodes log in to PostgreSQL with a password: set atnix.production.database.passwordFile.";
         }
         {
-          assertion = lib.elem db.sslMode [ "verify-ca" "verify-full" ] -> db.caFile != null;
+          assertion =
+            lib.elem db.sslMode [
+              "verify-ca"
+              "verify-full"
+            ]
+            -> db.caFile != null;
           message = "atnix.production.database.sslMode = \"${db.sslMode}\" verifies the server against a CA: set atnix.production.database.caFile, or sslMode = \"require\" (encrypted, unverified).";
         }
         {

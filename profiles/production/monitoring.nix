@@ -25,7 +25,11 @@ in
         ../../contrib/prometheus/production-alerts.yml
       ];
       alertmanagers = [
-        { static_configs = [ { targets = [ "127.0.0.1:${toString config.services.prometheus.alertmanager.port}" ]; } ]; }
+        {
+          static_configs = [
+            { targets = [ "127.0.0.1:${toString config.services.prometheus.alertmanager.port}" ]; }
+          ];
+        }
       ];
       scrapeConfigs = [
         {
