@@ -12,7 +12,8 @@
   outputs =
     { nixpkgs, atnix, ... }:
     {
-      # `colmena apply`, or one role at a time: `colmena apply --on @app`.
+      # Read by colmena's flake support (`colmena apply`, or one role at a
+      # time: `colmena apply --on @app`); hosts are tagged with their roles.
       colmena = import ./hive.nix { inherit nixpkgs atnix; };
     };
 }
