@@ -326,7 +326,13 @@ else if mode == "stub-options" then
   # as the NixOS manual lists it: type description and rendered default.
   let
     evaluated = lib.evalModules {
-      modules = import (evalDir + "/stubs") ++ [ { config._module.args = { inherit pkgs utils; }; } ];
+      # With the VM-only stubs, which VM test nodes get (mode vmtest).
+      modules =
+        import (evalDir + "/stubs")
+        ++ [
+          (evalDir + "/stubs/vm/qemu-vm.nix")
+          { config._module.args = { inherit pkgs utils; }; }
+        ];
       specialArgs.modulesPath = evalDir + "/stubs";
     };
     formats = lib.mapAttrs (name: f: {
@@ -395,6 +401,8 @@ else if mode == "vmtest" then
       tc.defaults
       tc.nodeDefaults
       tc.nodes.${name}
+      # Options NixOS declares for virtual machines only (qemu-vm.nix).
+      (evalDir + "/stubs/vm/qemu-vm.nix")
       # runNixOSTest's flake check: every module of ours on every node.
       { imports = lib.attrValues modules; }
       {
