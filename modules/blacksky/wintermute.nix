@@ -180,11 +180,11 @@ import ../../lib/service-module.nix (
           echo "${unit}: the database has no table bsky.actor. wintermute writes into the bsky app-view data plane's schema (@atproto/bsky's migrations) and does not create it: load that schema into the database first." >&2
           exit 1
         fi
-        ${psql} "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f ${migrations}/create_sub_state.sql
-        ${psql} "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f ${migrations}/add_actor_account_event_at.sql
+        ${psql} "$DATABASE_URL" -q -vON_ERROR_STOP=1 -f ${migrations}/create_sub_state.sql
+        ${psql} "$DATABASE_URL" -q -vON_ERROR_STOP=1 -f ${migrations}/add_actor_account_event_at.sql
         index=$(${psql} "$DATABASE_URL" -tAc "select to_regclass('bsky.notification_did_recorduri_reason_unique_idx') is not null")
         if [ "$index" != t ]; then
-          ${psql} "$DATABASE_URL" -q -v ON_ERROR_STOP=1 -f ${migrations}/add_notification_unique_constraint.sql >/dev/null
+          ${psql} "$DATABASE_URL" -q -vON_ERROR_STOP=1 -f ${migrations}/add_notification_unique_constraint.sql >/dev/null
         fi
       '';
       exec = [
