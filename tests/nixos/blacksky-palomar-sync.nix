@@ -66,7 +66,7 @@
     # The job's role, created by the module, may read: denied before the grant.
     machine.fail("systemctl start blacksky-palomar-sync.service")
     machine.succeed(
-        "journalctl -u blacksky-palomar-sync.service | grep -q 'permission denied'"
+        "journalctl -a -u blacksky-palomar-sync.service | grep -q 'permission denied'"
     )
     machine.succeed(psql + "'grant usage on schema bsky to \"blacksky-palomar-sync\"'")
     machine.succeed(psql + "'grant select on bsky.profile_agg to \"blacksky-palomar-sync\"'")
@@ -84,7 +84,7 @@
     ).strip()
     assert updates == '[{"id":"did:plc:aaa","f":12},{"id":"did:plc:ccc","f":3},{"id":"did:plc:ddd","f":40}]', updates
     machine.succeed(
-        "journalctl -u blacksky-palomar-sync.service | grep -q 'followersFuzzy sync complete'"
+        "journalctl -a -u blacksky-palomar-sync.service | grep -q 'followersFuzzy sync complete'"
     )
   '';
 }

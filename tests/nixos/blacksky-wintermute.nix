@@ -3,8 +3,8 @@
 # checks that the pre-start refuses a database without it, then loads a
 # stand-in with the two tables upstream's migrations alter. The pre-start
 # applies those migrations as the unit's own role (peer authentication), and
-# the ingester reads its cursor through the `bsky` search_path before it
-# dials the relay. No relay is reachable from a VM (and wintermute speaks
+# the ingester resumes a cursor saved in bsky.sub_state, read through the
+# `bsky` search_path, when it dials the relay. No relay is reachable from a VM (and wintermute speaks
 # only wss://), so nothing is indexed. Run by the flake with every atnix
 # module imported (see ./default.nix).
 { lib, ... }:
@@ -33,7 +33,7 @@
     machine.wait_for_unit("postgresql.service")
     # No data plane schema yet: the pre-start refuses, saying what is missing.
     machine.wait_until_succeeds(
-        "journalctl -u blacksky-wintermute.service | grep -q 'has no table bsky.actor'"
+        "journalctl -a -u blacksky-wintermute.service | grep -q 'has no table bsky.actor'"
     )
     machine.fail("curl -sf http://127.0.0.1:9120/_health")
 
@@ -68,13 +68,19 @@
         psql + "\"select to_regclass('bsky.notification_did_recorduri_reason_unique_idx') is not null\" | grep -qx t"
     )
 
-    # The ingester read sub_state (unqualified, through the search_path)
-    # before dialling the relay.
+    # The ingester reads its cursor from sub_state (unqualified, through the
+    # search_path) before dialling the relay: a saved cursor is resumed.
     machine.wait_until_succeeds(
-        "journalctl -u blacksky-wintermute.service"
-        " | grep -q 'connecting to wss://relay.test/xrpc/com.atproto.sync.subscribeRepos'"
+        "journalctl -a -u blacksky-wintermute.service"
+        " | grep -q 'connecting to wss://relay.test/xrpc/com.atproto.sync.subscribeRepos starting from live stream'"
     )
-    machine.fail("journalctl -u blacksky-wintermute.service | grep -q 'failed to get cursor'")
+    machine.succeed(psql + "\"insert into bsky.sub_state values ('firehose:relay.test', 42)\"")
+    machine.succeed("systemctl restart blacksky-wintermute.service")
+    machine.wait_until_succeeds(
+        "journalctl -a -u blacksky-wintermute.service | grep -q 'subscribeRepos?cursor=42 starting from cursor 42'"
+    )
+    machine.fail("journalctl -a -u blacksky-wintermute.service | grep -q 'failed to get cursor'")
+    machine.wait_for_open_port(9120)
 
     # The queues live in the state directory.
     machine.succeed("test -d /var/lib/blacksky-wintermute/backfill_cache/firehose_backfill_lmdb")
