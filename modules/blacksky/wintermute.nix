@@ -57,6 +57,10 @@ import ../../lib/service-module.nix (
     name = "rsky-wintermute";
     description = "rsky-wintermute, Blacksky's app-view indexer (ingester, backfiller and indexer)";
     package = "rsky-wintermute";
+    # The /metrics and /_health listener (`--metrics-port`); upstream's 9090
+    # is Prometheus' port. When it is taken, wintermute binds the next free
+    # one of the nine after it.
+    port = 9120;
     nginx = false;
     environmentFiles = true;
     # Upstream's logger is an EnvFilter from RUST_LOG; unset, it logs errors only.
@@ -72,23 +76,9 @@ import ../../lib/service-module.nix (
         description = ''
           Address of the /metrics and /_health listener. Fixed upstream
           (wintermute binds every IPv4 address and has no setting); the NixOS
-          firewall keeps `port` closed unless `openFirewall` is set.
+          firewall keeps `port` (the `--metrics-port`) closed unless
+          `openFirewall` is set.
         '';
-      };
-      port = mkOption {
-        type = types.port;
-        # Upstream's 9090 is Prometheus' port.
-        default = 9120;
-        description = ''
-          Port of the /metrics and /_health listener (`--metrics-port`). When
-          it is taken, wintermute binds the next free one of the nine after
-          it.
-        '';
-      };
-      openFirewall = mkOption {
-        type = types.bool;
-        default = false;
-        description = "Open `port` in the firewall, for a Prometheus on another host.";
       };
       relayHosts = mkOption {
         type = types.listOf types.str;
