@@ -239,11 +239,10 @@ pub fn plan(
     let to = Target { commit, ..target };
     let repo_str = repo.to_string_lossy().into_owned();
 
-    let mode = match &pin.source {
-        Source::Git(g) => GitMode::Checkout {
-            submodules: g.fetch_submodules.unwrap_or(false),
-        },
-        _ => GitMode::Archive,
+    let mode = GitMode::of_pin(&pin).expect("policy() checked for a git source");
+    let sparse = match &mode {
+        GitMode::Checkout { sparse, .. } => sparse.clone(),
+        GitMode::Archive => Vec::new(),
     };
     let hash = atnix_prefetch::prefetch_git(&repo_str, &to.commit, mode)?.hash;
     let mut fields: Vec<(&'static str, Value)> = vec![
@@ -263,7 +262,7 @@ pub fn plan(
     let needs_tree = pin.dependency_hash().is_some() || kept_lock.is_file() || opts.build;
     let src = tmp.path().join("src");
     if needs_tree {
-        atnix_prefetch::checkout(&repo_str, &to.commit, false, &src)?;
+        atnix_prefetch::checkout(&repo_str, &to.commit, false, &sparse, &src)?;
     }
     if let Some((key, _)) = pin.dependency_hash() {
         let hash = match key {
