@@ -14,14 +14,14 @@
 #                built here (yarn 1.22.22 from npm, frozen lockfile) unless
 #                packages/server/dist/bin.js exists
 #   PDS_MODULES  node_modules of `npm ci` in tests/pds (@atproto/pds)
-# Needs node (>= 20), curl, and PostgreSQL's initdb/postgres (pg_ctl's
-# directory, e.g. /usr/lib/postgresql/15/bin, on PATH). As root, PostgreSQL
+# Needs node (>= 20), curl, and PostgreSQL's initdb, pg_ctl and postgres (e.g.
+# /usr/lib/postgresql/15/bin on PATH). As root, PostgreSQL
 # runs as the `postgres` user.
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 src=$(cd "${1:?usage: run.sh PLC_SRC PDS_MODULES}" && pwd)
 modules=$(cd "${2:?usage: run.sh PLC_SRC PDS_MODULES}" && pwd)
-for tool in node curl initdb postgres; do command -v "$tool" >/dev/null || { echo "$tool is not on PATH" >&2; exit 1; }; done
+for tool in node curl initdb pg_ctl postgres; do command -v "$tool" >/dev/null || { echo "$tool is not on PATH" >&2; exit 1; }; done
 
 bin=$src/packages/server/dist/bin.js
 if [[ ! -f $bin ]]; then
@@ -34,6 +34,7 @@ work=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  [[ -f $work/pg/data/postmaster.pid ]] && as_pg pg_ctl -D "$work/pg/data" -m fast -w stop >/dev/null 2>&1
   wait 2>/dev/null || true
   rm -rf "$work"
 }
@@ -51,10 +52,8 @@ as_pg() { if [[ $(id -u) == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; f
 mkdir -p "$work/pg" "$work/sock"
 [[ $(id -u) == 0 ]] && chown postgres "$work/pg" "$work/sock" && chmod 755 "$work"
 as_pg initdb -D "$work/pg/data" -U plc --auth=trust >"$work/initdb.log"
-as_pg postgres -D "$work/pg/data" -c listen_addresses= -c unix_socket_directories="$work/sock" -c fsync=off \
-  >"$work/postgres.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 1 100); do [[ -S $work/sock/.s.PGSQL.5432 ]] && break; sleep 0.1; done
+as_pg pg_ctl -D "$work/pg/data" -l "$work/pg/postgres.log" -w \
+  -o "-c listen_addresses= -c unix_socket_directories=$work/sock -c fsync=off" start >/dev/null
 as_pg psql -h "$work/sock" -U plc -d postgres -qc 'CREATE DATABASE plc' >/dev/null
 
 # Only the bundle, as pkgs/did-method-plc installs it: no node_modules beside it.
