@@ -58,11 +58,14 @@ pub(crate) fn locate(path: &Path) -> Result<PathBuf> {
     Ok(lock)
 }
 
-/// fetch-yarn-deps' `urlToName` (common.js) for the URLs accepted here:
-/// everything up to the last `.com/` goes, then `@ / % : -` become `_`.
+/// fetch-yarn-deps' `urlToName` (common.js) for https URLs: the regex
+/// `https:\/\/(.)*(.com)\/` (its `.` unescaped, `(.)*` greedy) removes
+/// everything up to the last `com/` that has a character of its own after
+/// `https://`; then `@ / % : -` become `_`.
 pub(crate) fn url_to_name(url: &str) -> String {
-    let rest = match (url.starts_with("https://"), url.rfind(".com/")) {
-        (true, Some(i)) => &url[i + ".com/".len()..],
+    const SCHEME: &str = "https://";
+    let rest = match url.strip_prefix(SCHEME).and_then(|r| r.rfind("com/")) {
+        Some(i) if i >= 1 => &url[SCHEME.len() + i + "com/".len()..],
         _ => url,
     };
     rest.chars()
@@ -156,13 +159,13 @@ impl YarnPlan {
             let host = parsed.host_str().unwrap_or("");
             // The Rust rewrite names npmjs.org tarballs after the parsed URL and
             // strips only the host of yarnpkg.com ones, index.js up to the last
-            // `.com/`: they agree when the URL is already normal and its path holds
-            // no `.com/`.
+            // `com/`: they agree when the URL is already normal and its path holds
+            // no `com/` (a package named `telecom`, say).
             let agreed = parsed.scheme() == "https"
                 && HOSTS.contains(&host)
                 && parsed.as_str() == url
                 && url.starts_with(&format!("https://{host}/"))
-                && !url["https://".len() + host.len()..].contains(".com/")
+                && !url["https://".len() + host.len()..].contains("com/")
                 && !url.ends_with(".git");
             if !agreed {
                 return Err(bad(format!(
@@ -272,6 +275,11 @@ mod tests {
         assert_eq!(
             url_to_name("https://registry.yarnpkg.com/lit-html/-/lit-html-1.4.1.tgz"),
             "lit_html___lit_html_1.4.1.tgz"
+        );
+        // index.js's regex: any character before `com/`, the last one wins.
+        assert_eq!(
+            url_to_name("https://registry.npmjs.org/telecom/-/telecom-1.0.0.tgz"),
+            "__telecom_1.0.0.tgz"
         );
     }
 
