@@ -26,7 +26,6 @@ import ../../lib/service-module.nix (
     ...
   }:
   let
-    inherit (lib) mkOption types;
     unit = "bluesky-plc";
   in
   {
@@ -55,16 +54,9 @@ import ../../lib/service-module.nix (
           every request.
         '';
       };
-      database.createLocally = mkOption {
-        type = types.bool;
-        default = true;
-        description = ''
-          Create the database `${unit}` and its owner role in the local
-          `services.postgresql` and connect as the unit's user over the
-          socket (peer authentication, no password). False: put
-          `DATABASE_URL` in one of `environmentFiles`; the role needs to
-          create tables, since the server migrates at start.
-        '';
+      database.createLocally = svc.mkCreateLocallyOption {
+        inherit unit;
+        note = " That role needs to create tables: the server migrates at start.";
       };
     };
 
@@ -79,10 +71,7 @@ import ../../lib/service-module.nix (
         loopbackOnly = svc.isLoopback cfg.listenAddress && cfg.database.createLocally;
       };
       assertions = [
-        {
-          assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
-          message = "${opt}.database.createLocally is false: put DATABASE_URL (a PostgreSQL URL) in a file listed in ${opt}.environmentFiles.";
-        }
+        (svc.createLocallyAssertion { inherit cfg opt; })
       ];
       credentials.admin-secret = cfg.adminSecretFile;
       script =

@@ -41,7 +41,7 @@
           database.createLocally = false;
         };
       };
-      expectAssertion = "put DATABASE_URL (a PostgreSQL URL)";
+      expectAssertion = "services.bluesky.plc.database.createLocally is false: put DATABASE_URL in a file listed in";
     };
     bad-open-firewall-on-loopback = {
       config = {
