@@ -6,31 +6,16 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{atnix, failed, files_under, ok_hash, s};
+use common::{OFFLINE, SOURCE_JSON, atnix, failed, files_under, ok_hash, s, source_json_with};
 
 const SIMPLE: &str = "sha256-FRrt8BixleILmFB2ZV8RgPNLqgS+dlH5nWoPgeaaNQ8=";
 const FILE: &str = "sha256-BPuyQVCbdpFL/iRhmarwWAmWO2NodlVCOY9JU+4pfa4=";
-
-const SOURCE_JSON: &str = r#"{
-  "fetcher": "github",
-  "owner": "o",
-  "repo": "r",
-  "rev": "0123456789abcdef0123456789abcdef01234567",
-  "version": "1.0.0"
-}
-"#;
 
 fn vector(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/vectors/yarn")
         .join(name)
 }
-
-const OFFLINE: &[(&str, &str)] = &[
-    ("HTTPS_PROXY", "http://127.0.0.1:9"),
-    ("HTTP_PROXY", "http://127.0.0.1:9"),
-    ("ALL_PROXY", "http://127.0.0.1:9"),
-];
 
 #[test]
 fn yarn_simple_vector_network() {
@@ -52,11 +37,10 @@ fn yarn_simple_vector_network() {
         &[],
     );
     assert_eq!(ok_hash(&out), SIMPLE);
-    let expected = SOURCE_JSON.replace(
-        "\"version\": \"1.0.0\"\n",
-        &format!("\"version\": \"1.0.0\",\n  \"yarnDepsHash\": \"{SIMPLE}\"\n"),
+    assert_eq!(
+        std::fs::read_to_string(&sj).unwrap(),
+        source_json_with("yarnDepsHash", SIMPLE)
     );
-    assert_eq!(std::fs::read_to_string(&sj).unwrap(), expected);
     let out = atnix(
         &[
             "vendor-hash",
