@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use atnix_nar::{Contents, Entry};
+use atnix_nar::Entry;
 
 use crate::{Algo, Cache, Digest, Error, Fetch, Result};
 
@@ -223,38 +223,23 @@ impl YarnPlan {
     }
 
     pub fn fetches(&self) -> Vec<Fetch> {
-        let mut seen = std::collections::BTreeSet::new();
-        self.packages
-            .iter()
-            .filter(|p| seen.insert(p.digest.clone()))
-            .map(|p| Fetch::Tarball {
-                what: format!("entry {}", p.key),
-                url: p.url.clone(),
-                digest: p.digest.clone(),
-            })
-            .collect()
+        Fetch::unique_tarballs(
+            self.packages
+                .iter()
+                .map(|p| (format!("entry {}", p.key), p.url.as_str(), &p.digest)),
+        )
     }
 
     /// The fixed-output tree: each tarball under its `urlToName`, and `yarn.lock`.
     pub fn staging(&self, cache: &Cache) -> Result<Entry> {
-        let mut root = Entry::dir();
-        root.insert(
-            b"yarn.lock",
-            Entry::File {
-                executable: false,
-                contents: Contents::Bytes(self.lock_bytes.clone()),
-            },
-        );
-        for p in &self.packages {
-            root.insert(
-                p.file_name.as_bytes(),
-                Entry::File {
-                    executable: false,
-                    contents: Contents::Path(cache.file_path(&p.digest)),
-                },
-            );
-        }
-        Ok(root)
+        Ok(crate::tree::lockfile_and_files(
+            cache,
+            "yarn.lock",
+            &self.lock_bytes,
+            self.packages
+                .iter()
+                .map(|p| (p.file_name.as_str(), &p.digest)),
+        ))
     }
 }
 
