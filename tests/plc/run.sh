@@ -104,6 +104,7 @@ if (!pds || pds.serviceEndpoint !== `http://localhost:${port}`) fail(`no #atprot
 if (!(d.verificationMethod || []).some((v) => v.type === 'Multikey')) fail('no Multikey verification method')
 JS
 audit=$(curl -fsS "$plc/$did/log/audit")
+# shellcheck disable=SC2016 # JavaScript template literal, not shell
 node -e 'const a=JSON.parse(process.argv[1]); if(a.length<1||a[0].operation.type!=="plc_operation"||!a[0].operation.sig) process.exit(1); console.log(`plc: audit log ${a.length} signed operation(s), first cid ${a[0].cid}`)' "$audit"
 curl -fsS "$plc/export" | grep -q "\"did\":\"$did\"" && echo "plc: /export lists $did"
 
