@@ -60,12 +60,11 @@ wait_http "$pds/xrpc/com.atproto.server.describeServer"
 
 
 handle="rsky$((RANDOM % 10000)).test"
-t0=$(date +%s%3N)
 acct=$(curl -sS -X POST -H 'content-type: application/json' "$pds/xrpc/com.atproto.server.createAccount" \
   -d "{\"handle\":\"$handle\",\"email\":\"$handle@example.invalid\",\"password\":\"rsky-e2e-password\"}")
 did=$(jq -r '.did // empty' <<<"$acct")
 token=$(jq -r '.accessJwt // empty' <<<"$acct")
-[ -n "$did" ] && [ -n "$token" ] || fail "createAccount: $acct"
+if [ -z "$did" ] || [ -z "$token" ]; then fail "createAccount: $acct"; fi
 echo "account $handle $did"
 curl -fsS "http://127.0.0.1:$plc_port/$did" | jq -e --arg pds "$pds" '.service[0].serviceEndpoint' >/dev/null ||
   fail "the PLC has no document for $did"
