@@ -42,6 +42,8 @@ pub struct GoOptions {
     pub go: PathBuf,
     /// `GOPROXY` (the impure variable goModules passes through); `None` is Go's default.
     pub goproxy: Option<String>,
+    /// Always run the real `go mod vendor`, even where the in-process path applies.
+    pub via_go: bool,
 }
 
 impl Default for GoOptions {
@@ -52,6 +54,7 @@ impl Default for GoOptions {
             proxy_vendor: false,
             go: PathBuf::from("go"),
             goproxy: None,
+            via_go: false,
         }
     }
 }
@@ -266,6 +269,28 @@ pub fn go_vendor_hash(
         Vec::new()
     };
     let goproxy = opts.goproxy.as_deref().unwrap_or(DEFAULT_GOPROXY);
+    if let Some(proxy) = first_http_proxy(goproxy).filter(|_| !opts.via_go) {
+        let t = std::time::Instant::now();
+        let input = crate::go_fast::Input {
+            mod_dir: &mod_dir,
+            src,
+            skip: opts.delete_vendor.then_some(vendor.as_path()),
+            go_version: &go.version,
+            sums: &sums,
+            proxy,
+            cache,
+            fetch,
+        };
+        match crate::go_fast::vendor_hash(&input)? {
+            crate::go_fast::Fast::Hash(h) => {
+                tracing::debug!("vendored in-process in {:?}", t.elapsed());
+                return Ok(h);
+            }
+            crate::go_fast::Fast::Fallback(why) => {
+                tracing::info!("running the real `go mod vendor`: {why}");
+            }
+        }
+    }
     let t = std::time::Instant::now();
     let notes = match first_http_proxy(goproxy) {
         Some(proxy) => prefetch(&sums, proxy, cache, fetch)?,
@@ -464,7 +489,7 @@ fn go_directive(go_mod: &Path) -> Result<Option<String>> {
 }
 
 /// Go release order: `1.21rc1 < 1.21.0`, `1.21 == 1.21.0` for this purpose.
-fn version_less(a: &str, b: &str) -> bool {
+pub(crate) fn version_less(a: &str, b: &str) -> bool {
     fn key(v: &str) -> (Vec<u64>, u8, u64) {
         let cut = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
         let (num, pre) = v.split_at(cut);

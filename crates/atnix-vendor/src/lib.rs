@@ -18,6 +18,7 @@ mod cargo;
 mod fetch;
 mod git;
 mod go;
+mod go_fast;
 mod npm;
 mod pnpm;
 mod tree;
