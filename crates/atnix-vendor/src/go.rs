@@ -269,7 +269,7 @@ pub fn go_vendor_hash(
         Vec::new()
     };
     let goproxy = opts.goproxy.as_deref().unwrap_or(DEFAULT_GOPROXY);
-    if let Some(proxy) = first_http_proxy(goproxy).filter(|_| !opts.via_go) {
+    if !opts.via_go {
         let t = std::time::Instant::now();
         let input = crate::go_fast::Input {
             mod_dir: &mod_dir,
@@ -277,7 +277,7 @@ pub fn go_vendor_hash(
             skip: opts.delete_vendor.then_some(vendor.as_path()),
             go_version: &go.version,
             sums: &sums,
-            proxy,
+            proxy: first_http_proxy(goproxy),
             cache,
             fetch,
         };

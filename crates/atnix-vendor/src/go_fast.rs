@@ -844,7 +844,9 @@ pub(crate) struct Input<'a> {
     pub skip: Option<&'a Path>,
     pub go_version: &'a str,
     pub sums: &'a [GoSum],
-    pub proxy: &'a str,
+    /// The first GOPROXY entry when it is an HTTP proxy; without one only
+    /// what the cache holds (verified as go would) can be used.
+    pub proxy: Option<&'a str>,
     pub cache: &'a Cache,
     pub fetch: &'a FetchOptions,
 }
@@ -927,10 +929,13 @@ pub(crate) fn vendor_hash(inp: &Input) -> Result<Fast> {
         let Some(m) = mod_sums.get(p) else {
             fallback!("go.sum has no go.mod hash for {p}");
         };
-        fetches.push(fetch_of(m, inp.proxy)?);
+        fetches.push(fetch_of(m, inp.proxy.unwrap_or(""))?);
         if let Some(z) = zip_sums.get(p) {
-            fetches.push(fetch_of(z, inp.proxy)?);
+            fetches.push(fetch_of(z, inp.proxy.unwrap_or(""))?);
         }
+    }
+    if inp.proxy.is_none() && !fetches.iter().all(|f| f.is_cached(inp.cache)) {
+        fallback!("GOPROXY does not start with an HTTP proxy and the cache lacks modules");
     }
     let t = std::time::Instant::now();
     let notes = fetch_tolerant(fetches, inp.cache, inp.fetch)?;
