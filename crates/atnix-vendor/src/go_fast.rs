@@ -1186,15 +1186,28 @@ pub(crate) fn vendor_hash(inp: &Input) -> Result<Fast> {
                 Err(e) => fallback!("{m}: {e}"),
             };
             ensure_dir(&mut tree, &pkg);
+            let patterns = match embed_patterns(&files, !version_less(&main_go, "1.22")) {
+                Ok(p) => p,
+                Err(why) => fallback!("{pkg}: {why}"),
+            };
             for (name, data) in files {
-                // vendorPkg resolves embed patterns of every file (UseAllFiles).
-                if name.ends_with(".go") && contains(&data, b"go:embed") {
-                    fallback!("{pkg}/{name}: //go:embed");
-                }
                 if !potential_source_file(&name, &data) {
                     continue;
                 }
                 tree.insert(format!("{pkg}/{name}").as_bytes(), file(data));
+            }
+            if !patterns.is_empty() {
+                let embeds = match resolve_embed(z, &rel, &patterns) {
+                    Ok(e) => e,
+                    Err(why) => fallback!("{pkg}: //go:embed {why}"),
+                };
+                for (name, idx) in embeds {
+                    let data = match z.read(idx) {
+                        Ok(d) => d,
+                        Err(e) => fallback!("{m}: {e}"),
+                    };
+                    tree.insert(format!("{pkg}/{name}").as_bytes(), file(data));
+                }
             }
             // copyMetadata: LICENSE and friends of each parent up to the module root.
             let mut p = pkg.clone();
@@ -1255,6 +1268,259 @@ fn open_zip(
             Ok(Err(format!("{p}: {e}")))
         }
     }
+}
+
+/// The `//go:embed` patterns go/build reports for a package directory read
+/// with `UseAllFiles` (every `.go` file but `_`/`.`-prefixed ones, whatever its
+/// build constraints): from files importing "embed", test files only before
+/// go 1.22. `Err` for what this port leaves to the fallback (quoted patterns,
+/// cgo, whose files count only where cgo is enabled).
+fn embed_patterns(
+    files: &[(String, Vec<u8>)],
+    go122: bool,
+) -> std::result::Result<Vec<String>, String> {
+    let mut patterns = Vec::new();
+    for (name, data) in files {
+        if !name.ends_with(".go") || name.starts_with('_') || name.starts_with('.') {
+            continue;
+        }
+        let (content, list, syntax) = read_imports(data);
+        if syntax || content.is_err() {
+            return Err(format!("{name}: import block not parsed"));
+        }
+        let imports: Vec<Option<String>> = list.iter().map(|q| unquote(q)).collect();
+        if imports.iter().any(Option::is_none) {
+            return Err(format!("{name}: import string with escapes"));
+        }
+        let is_test = name.ends_with("_test.go");
+        // go/build skips "documentation" files; other package names only make a
+        // MultiplePackageError, which vendor.go accepts, and still count.
+        if package_name(data).ok_or_else(|| format!("{name}: package clause"))? == "documentation" {
+            continue;
+        }
+        if !imports.iter().any(|i| i.as_deref() == Some("embed")) {
+            continue;
+        }
+        if imports.iter().any(|i| i.as_deref() == Some("C")) {
+            return Err(format!("{name}: cgo with embed"));
+        }
+        if is_test && go122 {
+            continue;
+        }
+        for line in find_embeds(data) {
+            let text =
+                std::str::from_utf8(line).map_err(|_| format!("{name}: //go:embed not UTF-8"))?;
+            if text.contains(['"', '`']) {
+                return Err(format!("{name}: quoted //go:embed pattern"));
+            }
+            patterns.extend(text.split_whitespace().map(str::to_owned));
+        }
+    }
+    Ok(patterns)
+}
+
+/// The identifier of the package clause.
+fn package_name(data: &[u8]) -> Option<String> {
+    let mut r = Reader {
+        data,
+        pos: if data.starts_with(&[0xef, 0xbb, 0xbf]) {
+            3
+        } else {
+            0
+        },
+        peek: 0,
+        err: None,
+        eof: false,
+    };
+    r.read_keyword(b"package");
+    let c = r.peek_byte(true);
+    if r.err.is_some() || !is_ident(c) {
+        return None;
+    }
+    let start = r.pos - 1;
+    while is_ident(r.peek_byte(false)) {
+        r.peek = 0;
+    }
+    let end = if r.eof { r.pos } else { r.pos - 1 };
+    String::from_utf8(data[start..end].to_vec()).ok()
+}
+
+/// The arguments of every `//go:embed` directive, as go/build (Go 1.26) finds
+/// them: each `//` comment token of the whole file (go/scanner skips strings,
+/// runes and `/* */` comments) whose directive name is exactly `go:embed`.
+fn find_embeds(data: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    let n = data.len();
+    while i < n {
+        match data[i] {
+            b'"' | b'\'' => {
+                let q = data[i];
+                i += 1;
+                while i < n && data[i] != q && data[i] != b'\n' {
+                    if data[i] == b'\\' {
+                        i += 1;
+                    }
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'`' => {
+                i += 1;
+                while i < n && data[i] != b'`' {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b'/' if data.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i < n && !(data[i] == b'*' && data.get(i + 1) == Some(&b'/')) {
+                    i += 1;
+                }
+                i += 2;
+            }
+            b'/' if data.get(i + 1) == Some(&b'/') => {
+                let s = i;
+                while i < n && data[i] != b'\n' {
+                    i += 1;
+                }
+                let comment = &data[s..i];
+                if let Some(rest) = comment.strip_prefix(b"//go:embed")
+                    && (rest.is_empty() || rest[0] == b' ' || rest[0] == b'\t')
+                {
+                    out.push(rest.trim_ascii());
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    out
+}
+
+/// `load.ResolveEmbed` over a module zip: the files (relative to the package
+/// directory `dir`, with their archive index) the patterns embed. `Err` for
+/// every case where go reports an error, and for glob syntax beyond `*` and `?`.
+fn resolve_embed(
+    z: &ModZip,
+    dir: &str,
+    patterns: &[String],
+) -> std::result::Result<Vec<(String, usize)>, String> {
+    let prefix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!("{dir}/")
+    };
+    // Every file below the package directory: relative name -> index.
+    let mut below: BTreeMap<String, usize> = BTreeMap::new();
+    for (d, files) in &z.dirs {
+        let rel = if d == dir {
+            String::new()
+        } else if let Some(r) = d.strip_prefix(&prefix) {
+            format!("{r}/")
+        } else if dir.is_empty() {
+            format!("{d}/")
+        } else {
+            continue;
+        };
+        for (n, i) in files {
+            below.insert(format!("{rel}{n}"), *i);
+        }
+    }
+    let is_dir = |p: &str| below.keys().any(|k| k.starts_with(&format!("{p}/")));
+    let bad = |e: &str| e.is_empty() || matches!(e, ".bzr" | ".hg" | ".git" | ".svn");
+    let mut out: BTreeMap<String, usize> = BTreeMap::new();
+    for pattern in patterns {
+        let (glob, all) = match pattern.strip_prefix("all:") {
+            Some(g) => (g, true),
+            None => (pattern.as_str(), false),
+        };
+        let valid = glob != "."
+            && !glob.is_empty()
+            && glob
+                .split('/')
+                .all(|e| !e.is_empty() && e != "." && e != "..")
+            && !glob.contains(['[', '\\', ']']);
+        if !valid {
+            return Err(format!("pattern {pattern}: not followed here"));
+        }
+        // filepath.Glob element by element over files and directories.
+        let mut candidates: BTreeSet<String> = BTreeSet::new();
+        for k in below.keys() {
+            let mut p = String::new();
+            for e in k.split('/') {
+                if !p.is_empty() {
+                    p.push('/');
+                }
+                p.push_str(e);
+                candidates.insert(p.clone());
+            }
+        }
+        let elems: Vec<&str> = glob.split('/').collect();
+        let matches: Vec<&String> = candidates
+            .iter()
+            .filter(|c| {
+                let ce: Vec<&str> = c.split('/').collect();
+                ce.len() == elems.len() && ce.iter().zip(&elems).all(|(a, b)| glob_match(b, a))
+            })
+            .collect();
+        let mut n = 0;
+        for m in matches {
+            for e in m.split('/') {
+                if bad(e) {
+                    return Err(format!("pattern {pattern}: invalid name {e}"));
+                }
+            }
+            if let Some(&i) = below.get(m.as_str()) {
+                out.insert(m.clone(), i);
+                n += 1;
+            } else if is_dir(m) {
+                let mut count = 0;
+                for (k, &i) in below.range(format!("{m}/")..) {
+                    let Some(rest) = k.strip_prefix(&format!("{m}/")) else {
+                        break;
+                    };
+                    let parts: Vec<&str> = rest.split('/').collect();
+                    if parts.iter().any(|e| bad(e)) {
+                        return Err(format!("pattern {pattern}: invalid name in {k}"));
+                    }
+                    if !all
+                        && parts
+                            .iter()
+                            .any(|e| e.starts_with('.') || e.starts_with('_'))
+                    {
+                        continue;
+                    }
+                    out.insert(k.clone(), i);
+                    count += 1;
+                }
+                if count == 0 {
+                    return Err(format!(
+                        "pattern {pattern}: directory {m} has no embeddable files"
+                    ));
+                }
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Err(format!("pattern {pattern}: no matching files"));
+        }
+    }
+    Ok(out.into_iter().collect())
+}
+
+/// `path.Match` for one element, with only `*` and `?` (the caller refuses the rest).
+fn glob_match(pattern: &str, name: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let n: Vec<char> = name.chars().collect();
+    fn go(p: &[char], n: &[char]) -> bool {
+        match p.first() {
+            None => n.is_empty(),
+            Some('*') => (0..=n.len()).any(|k| go(&p[1..], &n[k..])),
+            Some('?') => !n.is_empty() && go(&p[1..], &n[1..]),
+            Some(c) => n.first() == Some(c) && go(&p[1..], &n[1..]),
+        }
+    }
+    go(&p, &n)
 }
 
 /// Creates the directory at the slash-separated `path` unless it exists.
