@@ -2,16 +2,18 @@
 //! `vendor/` directory that `go mod vendor` writes in the `goModules`
 //! fixed-output derivation.
 //!
-//! Which packages end up in `vendor/` depends on the module graph, on every
-//! import of the main module under every build constraint and on the Go
-//! release's vendoring rules, so the real `go mod vendor` writes the tree. What
-//! atnix adds is speed and a shared cache: every `go.mod` and module zip that
-//! `go.sum` pins is downloaded in parallel, checked against its `h1:` hash and
-//! stored content-addressed; verified files are placed in a module cache under
-//! the atnix cache (zips with their `.ziphash`), which `go` reads instead of the
-//! network and where it keeps the modules it unpacks for later runs. Anything
-//! `go` needs beyond that, it fetches itself from the same proxy and checks
-//! against `go.sum` (or the checksum database) as it would inside Nix.
+//! Where cmd/go's rules can be followed exactly (a tidy module with a pruned
+//! graph and none of the directives that change resolution), the `go_fast`
+//! module vendors in-process from the roots' verified go.mod files and zips and
+//! hashes the tree in memory. Everything else runs the real `go mod vendor`,
+//! with what atnix adds there being speed and a shared cache: every `go.mod`
+//! and module zip that `go.sum` pins is downloaded in parallel, checked against
+//! its `h1:` hash and stored content-addressed; verified files are placed in a
+//! module cache under the atnix cache (zips with their `.ziphash`), which `go`
+//! reads instead of the network and where it keeps the modules it unpacks for
+//! later runs. Anything `go` needs beyond that, it fetches itself from the same
+//! proxy and checks against `go.sum` (or the checksum database) as it would
+//! inside Nix.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;

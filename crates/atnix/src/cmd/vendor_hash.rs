@@ -12,7 +12,7 @@ pub enum Kind {
     Cargo,
     /// npmDepsHash of buildNpmPackage (fetchNpmDeps) from package-lock.json.
     Npm,
-    /// vendorHash of buildGoModule (proxyVendor = false) from a Go source directory; runs `go mod vendor`.
+    /// vendorHash of buildGoModule (proxyVendor = false) from a Go source directory (in-process, or `go mod vendor`).
     Go,
     /// The hash of fetchPnpmCache from pnpm-lock.yaml (fetchPnpmDeps is refused).
     Pnpm,
