@@ -1150,6 +1150,18 @@ pub(crate) fn vendor_hash(inp: &Input) -> Result<Fast> {
 
     // spotCheckRoots: no module that provides a package requires more of a root.
     for m in dep_pkgs.keys() {
+        // From go 1.21 a module's go line is a requirement on the "go" root (the
+        // main module's go line); Go orders "1.21" before "1.21.0", so anything
+        // but a clearly older version is left to go.
+        if let Some(g) = &mod_files[m].go
+            && !version_less(g, "1.21")
+            && g != &main_go
+            && !version_less(g, &main_go)
+        {
+            fallback!(
+                "{m} needs go {g}, above go.mod's go {main_go}: go would load the full graph"
+            );
+        }
         for (r, v) in &mod_files[m].require {
             if let Some(have) = roots.get(r)
                 && semver_compare(have, v) == std::cmp::Ordering::Less
