@@ -26,7 +26,7 @@ use std::sync::atomic::Ordering;
 use atnix_nar::Hash;
 use sha2::{Digest as _, Sha256};
 
-use crate::{Algo, Cache, Digest, Error, Fetch, FetchOptions, Result, fetch_all_blocking};
+use crate::{Algo, Cache, Digest, Error, FetchOptions, Result};
 
 /// The proxy `go` uses when `GOPROXY` is unset.
 pub const DEFAULT_GOPROXY: &str = "https://proxy.golang.org,direct";
@@ -72,12 +72,12 @@ pub struct GoSum {
 }
 
 impl GoSum {
-    fn what(&self) -> String {
+    pub(crate) fn what(&self) -> String {
         let kind = if self.go_mod { "go.mod" } else { "zip" };
         format!("go module {} {} ({kind})", self.path, self.version)
     }
 
-    fn url(&self, proxy: &str) -> Result<String> {
+    pub(crate) fn url(&self, proxy: &str) -> Result<String> {
         let ext = if self.go_mod { "mod" } else { "zip" };
         Ok(format!(
             "{}/{}/@v/{}.{ext}",
@@ -523,33 +523,11 @@ fn prefetch(
     cache: &Cache,
     opts: &FetchOptions,
 ) -> Result<Vec<String>> {
-    let mut fetches = Vec::with_capacity(sums.len());
-    for s in sums {
-        fetches.push(Fetch::Tarball {
-            what: s.what(),
-            url: s.url(proxy)?,
-            digest: s.h1.clone(),
-        });
-    }
-    let mut notes = Vec::new();
-    loop {
-        match fetch_all_blocking(&fetches, cache, opts) {
-            Ok(()) => return Ok(notes),
-            Err(e @ (Error::Mismatch { .. } | Error::Download { .. })) => {
-                let what = match &e {
-                    Error::Mismatch { what, .. } | Error::Download { what, .. } => what.clone(),
-                    _ => unreachable!(),
-                };
-                let before = fetches.len();
-                fetches.retain(|f| !matches!(f, Fetch::Tarball { what: w, .. } if *w == what));
-                if fetches.len() == before {
-                    return Err(e);
-                }
-                notes.push(e.to_string());
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let fetches = sums
+        .iter()
+        .map(|s| crate::go_fast::fetch_of(s, proxy))
+        .collect::<Result<Vec<_>>>()?;
+    crate::go_fast::fetch_tolerant(fetches, cache, opts)
 }
 
 /// Puts every cached, verified go.mod and module zip of `sums` into the module

@@ -20,7 +20,7 @@ use std::path::Path;
 
 use atnix_nar::{Contents, Entry, Hash};
 
-use crate::go::{GoSum, escape, version_less};
+use crate::go::{GoSum, version_less};
 use crate::{Cache, Error, Fetch, FetchOptions, Result, fetch_all_blocking};
 
 /// What the in-process path decided.
@@ -1628,27 +1628,16 @@ fn is_go_dir_on_disk(dir: &Path) -> Result<bool> {
     Ok(false)
 }
 
-fn fetch_of(s: &GoSum, proxy: &str) -> Result<Fetch> {
-    let ext = if s.go_mod { "mod" } else { "zip" };
+pub(crate) fn fetch_of(s: &GoSum, proxy: &str) -> Result<Fetch> {
     Ok(Fetch::Tarball {
-        what: format!(
-            "go module {} {} ({})",
-            s.path,
-            s.version,
-            if s.go_mod { "go.mod" } else { "zip" }
-        ),
-        url: format!(
-            "{}/{}/@v/{}.{ext}",
-            proxy.trim_end_matches('/'),
-            escape(&s.path)?,
-            escape(&s.version)?
-        ),
+        what: s.what(),
+        url: s.url(proxy)?,
         digest: s.h1.clone(),
     })
 }
 
 /// Fetches, dropping (and describing) the ones that fail or do not match.
-fn fetch_tolerant(
+pub(crate) fn fetch_tolerant(
     mut fetches: Vec<Fetch>,
     cache: &Cache,
     opts: &FetchOptions,
