@@ -14,6 +14,8 @@
 #         GOTOOLCHAIN=local, no GOFLAGS, no go env file)
 #         goal: atnix wall time <= 0.5x go mod vendor's
 #   warm: atnix again with the filled cache and GOPROXY=off   goal: < 1 s
+# duf's module takes atnix's in-process path (no `go` run but `go env`); pass
+# ATNIX_BENCH_VIA_GO=1 to time the `go mod vendor` fallback path instead.
 #
 # Everything lives under a temporary directory (removed on exit). Each section times
 # 3 interleaved runs of each command and prints medians and the ratio.
@@ -91,18 +93,20 @@ bench_go() {
   cp "$repo"/crates/atnix/tests/vectors/go/duf-0.9.0/{go.mod,go.sum,imports.go} "$src/"
   echo "go.sum: $src/go.sum ($(grep -vc '/go.mod ' "$src/go.sum") module zips), $(go version)" >&2
   go_env=(env -u GOFLAGS -u GOPROXY -u GOSUMDB -u GOWORK GO111MODULE=on GOTOOLCHAIN=local GOENV=off)
+  local via=()
+  [[ -z "${ATNIX_BENCH_VIA_GO:-}" ]] || via=(--via-go)
 
   cold_atnix=() warm_atnix=() cold_go=()
   for i in $(seq "$runs"); do
     cache="$work/atnix-go-cache-$i"
     t0=$(now)
-    "${go_env[@]}" "$ATNIX" vendor-hash go "$src" --cache-dir "$cache" >"$work/go-hash-cold" 2>/dev/null
+    "${go_env[@]}" "$ATNIX" vendor-hash go "$src" "${via[@]}" --cache-dir "$cache" >"$work/go-hash-cold" 2>/dev/null
     t1=$(now)
     cold_atnix+=("$(elapsed "$t0" "$t1")")
 
     t0=$(now)
     "${go_env[@]}" GOPROXY=off HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 \
-      "$ATNIX" vendor-hash go "$src" --cache-dir "$cache" >"$work/go-hash-warm" 2>/dev/null
+      "$ATNIX" vendor-hash go "$src" "${via[@]}" --cache-dir "$cache" >"$work/go-hash-warm" 2>/dev/null
     t1=$(now)
     warm_atnix+=("$(elapsed "$t0" "$t1")")
     cmp -s "$work/go-hash-cold" "$work/go-hash-warm" || { echo "cold and warm hashes differ" >&2; exit 1; }

@@ -2,16 +2,18 @@
 //! `vendor/` directory that `go mod vendor` writes in the `goModules`
 //! fixed-output derivation.
 //!
-//! Which packages end up in `vendor/` depends on the module graph, on every
-//! import of the main module under every build constraint and on the Go
-//! release's vendoring rules, so the real `go mod vendor` writes the tree. What
-//! atnix adds is speed and a shared cache: every `go.mod` and module zip that
-//! `go.sum` pins is downloaded in parallel, checked against its `h1:` hash and
-//! stored content-addressed; verified files are placed in a module cache under
-//! the atnix cache (zips with their `.ziphash`), which `go` reads instead of the
-//! network and where it keeps the modules it unpacks for later runs. Anything
-//! `go` needs beyond that, it fetches itself from the same proxy and checks
-//! against `go.sum` (or the checksum database) as it would inside Nix.
+//! Where cmd/go's rules can be followed exactly (a tidy module with a pruned
+//! graph and none of the directives that change resolution), the `go_fast`
+//! module vendors in-process from the roots' verified go.mod files and zips and
+//! hashes the tree in memory. Everything else runs the real `go mod vendor`,
+//! with what atnix adds there being speed and a shared cache: every `go.mod`
+//! and module zip that `go.sum` pins is downloaded in parallel, checked against
+//! its `h1:` hash and stored content-addressed; verified files are placed in a
+//! module cache under the atnix cache (zips with their `.ziphash`), which `go`
+//! reads instead of the network and where it keeps the modules it unpacks for
+//! later runs. Anything `go` needs beyond that, it fetches itself from the same
+//! proxy and checks against `go.sum` (or the checksum database) as it would
+//! inside Nix.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -24,7 +26,7 @@ use std::sync::atomic::Ordering;
 use atnix_nar::Hash;
 use sha2::{Digest as _, Sha256};
 
-use crate::{Algo, Cache, Digest, Error, Fetch, FetchOptions, Result, fetch_all_blocking};
+use crate::{Algo, Cache, Digest, Error, FetchOptions, Result};
 
 /// The proxy `go` uses when `GOPROXY` is unset.
 pub const DEFAULT_GOPROXY: &str = "https://proxy.golang.org,direct";
@@ -42,6 +44,8 @@ pub struct GoOptions {
     pub go: PathBuf,
     /// `GOPROXY` (the impure variable goModules passes through); `None` is Go's default.
     pub goproxy: Option<String>,
+    /// Always run the real `go mod vendor`, even where the in-process path applies.
+    pub via_go: bool,
 }
 
 impl Default for GoOptions {
@@ -52,6 +56,7 @@ impl Default for GoOptions {
             proxy_vendor: false,
             go: PathBuf::from("go"),
             goproxy: None,
+            via_go: false,
         }
     }
 }
@@ -67,12 +72,12 @@ pub struct GoSum {
 }
 
 impl GoSum {
-    fn what(&self) -> String {
+    pub(crate) fn what(&self) -> String {
         let kind = if self.go_mod { "go.mod" } else { "zip" };
         format!("go module {} {} ({kind})", self.path, self.version)
     }
 
-    fn url(&self, proxy: &str) -> Result<String> {
+    pub(crate) fn url(&self, proxy: &str) -> Result<String> {
         let ext = if self.go_mod { "mod" } else { "zip" };
         Ok(format!(
             "{}/{}/@v/{}.{ext}",
@@ -266,6 +271,28 @@ pub fn go_vendor_hash(
         Vec::new()
     };
     let goproxy = opts.goproxy.as_deref().unwrap_or(DEFAULT_GOPROXY);
+    if !opts.via_go {
+        let t = std::time::Instant::now();
+        let input = crate::go_fast::Input {
+            mod_dir: &mod_dir,
+            src,
+            skip: opts.delete_vendor.then_some(vendor.as_path()),
+            go_version: &go.version,
+            sums: &sums,
+            proxy: first_http_proxy(goproxy),
+            cache,
+            fetch,
+        };
+        match crate::go_fast::vendor_hash(&input)? {
+            crate::go_fast::Fast::Hash(h) => {
+                tracing::debug!("vendored in-process in {:?}", t.elapsed());
+                return Ok(h);
+            }
+            crate::go_fast::Fast::Fallback(why) => {
+                tracing::info!("running the real `go mod vendor`: {why}");
+            }
+        }
+    }
     let t = std::time::Instant::now();
     let notes = match first_http_proxy(goproxy) {
         Some(proxy) => prefetch(&sums, proxy, cache, fetch)?,
@@ -464,7 +491,7 @@ fn go_directive(go_mod: &Path) -> Result<Option<String>> {
 }
 
 /// Go release order: `1.21rc1 < 1.21.0`, `1.21 == 1.21.0` for this purpose.
-fn version_less(a: &str, b: &str) -> bool {
+pub(crate) fn version_less(a: &str, b: &str) -> bool {
     fn key(v: &str) -> (Vec<u64>, u8, u64) {
         let cut = v.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(v.len());
         let (num, pre) = v.split_at(cut);
@@ -496,33 +523,11 @@ fn prefetch(
     cache: &Cache,
     opts: &FetchOptions,
 ) -> Result<Vec<String>> {
-    let mut fetches = Vec::with_capacity(sums.len());
-    for s in sums {
-        fetches.push(Fetch::Tarball {
-            what: s.what(),
-            url: s.url(proxy)?,
-            digest: s.h1.clone(),
-        });
-    }
-    let mut notes = Vec::new();
-    loop {
-        match fetch_all_blocking(&fetches, cache, opts) {
-            Ok(()) => return Ok(notes),
-            Err(e @ (Error::Mismatch { .. } | Error::Download { .. })) => {
-                let what = match &e {
-                    Error::Mismatch { what, .. } | Error::Download { what, .. } => what.clone(),
-                    _ => unreachable!(),
-                };
-                let before = fetches.len();
-                fetches.retain(|f| !matches!(f, Fetch::Tarball { what: w, .. } if *w == what));
-                if fetches.len() == before {
-                    return Err(e);
-                }
-                notes.push(e.to_string());
-            }
-            Err(e) => return Err(e),
-        }
-    }
+    let fetches = sums
+        .iter()
+        .map(|s| crate::go_fast::fetch_of(s, proxy))
+        .collect::<Result<Vec<_>>>()?;
+    crate::go_fast::fetch_tolerant(fetches, cache, opts)
 }
 
 /// Puts every cached, verified go.mod and module zip of `sums` into the module

@@ -10,14 +10,16 @@
 //!    cache files (nothing is copied) and hash it with [`atnix_nar::nar_hash_entry`].
 //!
 //! [`cargo_hash`] and [`npm_hash`] run the three steps in one call.
-//! [`go_vendor_hash`] fetches what `go.sum` pins the same way, then lets the real
-//! `go mod vendor` write the tree (see the `go` module for why).
+//! [`go_vendor_hash`] fetches what `go.sum` pins the same way and builds `vendor/`
+//! in memory where it follows cmd/go exactly, else lets the real `go mod vendor`
+//! write the tree (see the `go` and `go_fast` modules).
 
 mod cache;
 mod cargo;
 mod fetch;
 mod git;
 mod go;
+mod go_fast;
 mod npm;
 mod pnpm;
 mod tree;

@@ -21,6 +21,17 @@ const DUF: (&str, &str) = (
     "sha256-Br2jagMynnzH77GNA7NeWbM5qSHbhfW5Bo7X2b6OX28=",
 );
 
+// bluesky-social/jetstream and indigo at the commits pinned in pkgs/*/source.json,
+// with the vendorHash recorded there.
+const JETSTREAM: (&str, &str) = (
+    "jetstream-9a30defd",
+    "sha256-HH8gVr5/NVSLnln4sJtH8ED/4q5wWL7cew1cqcjAv5k=",
+);
+const INDIGO: (&str, &str) = (
+    "indigo-4b983a7e",
+    "sha256-+iNsUcCvH8/SrbmpMY0tNJA/QrKtQLvpHAevEsDcotY=",
+);
+
 const SOURCE_JSON: &str = r#"{
   "fetcher": "github",
   "owner": "o",
@@ -157,6 +168,39 @@ fn go_missing_module_network() {
     let out = go_hash(&src, cache.path(), &[], &[]);
     failed(&out, &["github.com/pkg/errors", "v0.8.99"]);
     assert!(!src.join("vendor").exists());
+}
+
+/// The in-process vendoring against the real `go mod vendor` (`--via-go`) on
+/// real inputs: duf, jetstream and indigo vendor in-process (no fallback is
+/// logged) and both paths give nixpkgs' or the pin's recorded vendorHash; gron
+/// (go 1.15, an unpruned module graph) falls back to go and says why.
+#[test]
+fn go_in_process_matches_go_network() {
+    let cache = tempfile::tempdir().unwrap();
+    let work = tempfile::tempdir().unwrap();
+    let log = &[("ATNIX_LOG", "atnix_vendor=info")];
+    for (name, want) in [DUF, JETSTREAM, INDIGO] {
+        let src = work.path().join(name);
+        copy_vector(name, &src);
+        let fast = go_hash(&src, cache.path(), &[], log);
+        assert_eq!(ok_hash(&fast), want, "in-process vendorHash of {name}");
+        let stderr = String::from_utf8_lossy(&fast.stderr);
+        assert!(
+            !stderr.contains("running the real `go mod vendor`"),
+            "{name} fell back: {stderr}"
+        );
+        let slow = go_hash(&src, cache.path(), &["--via-go"], &[]);
+        assert_eq!(ok_hash(&slow), want, "go mod vendor's vendorHash of {name}");
+    }
+    let src = work.path().join(GRON.0);
+    copy_vector(GRON.0, &src);
+    let out = go_hash(&src, cache.path(), &[], log);
+    assert_eq!(ok_hash(&out), GRON.1);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("running the real `go mod vendor`: go.mod says go \"1.15\""),
+        "{stderr}"
+    );
 }
 
 /// A stand-in `go` that only answers `go env GOVERSION`, for the checks made

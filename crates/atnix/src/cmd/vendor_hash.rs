@@ -12,7 +12,7 @@ pub enum Kind {
     Cargo,
     /// npmDepsHash of buildNpmPackage (fetchNpmDeps) from package-lock.json.
     Npm,
-    /// vendorHash of buildGoModule (proxyVendor = false) from a Go source directory; runs `go mod vendor`.
+    /// vendorHash of buildGoModule (proxyVendor = false) from a Go source directory (in-process, or `go mod vendor`).
     Go,
     /// The hash of fetchPnpmCache from pnpm-lock.yaml (fetchPnpmDeps is refused).
     Pnpm,
@@ -60,6 +60,9 @@ pub struct Args {
     /// go: GOPROXY for the downloads (goModules passes it through) [default: $GOPROXY, else Go's default].
     #[arg(long, value_name = "URL")]
     pub goproxy: Option<String>,
+    /// go: always run the real `go mod vendor` (by default atnix vendors in-process when it can follow cmd/go exactly).
+    #[arg(long)]
+    pub via_go: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
@@ -87,9 +90,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         || args.delete_vendor
         || args.proxy_vendor
         || args.goproxy.is_some()
+        || args.via_go
         || args.go != std::path::Path::new("go");
     if args.kind != Kind::Go && go_only {
-        bail!("--mod-root, --delete-vendor, --proxy-vendor, --go and --goproxy apply to go only");
+        bail!(
+            "--mod-root, --delete-vendor, --proxy-vendor, --go, --goproxy and --via-go apply to go only"
+        );
     }
     let path = args
         .path
@@ -126,6 +132,7 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
                 goproxy: args
                     .goproxy
                     .or_else(|| std::env::var("GOPROXY").ok().filter(|p| !p.is_empty())),
+                via_go: args.via_go,
             };
             (
                 atnix_vendor::go_vendor_hash(&path, &cache, &opts, &go)?,
