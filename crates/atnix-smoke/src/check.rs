@@ -230,6 +230,22 @@ fn cycle(
     outcome.boot = Some(boot_start.elapsed());
 
     create_users(&container, service.context.as_ref(), &parsed)?;
+    if spec.needs.iter().any(|n| n == "postgresql") {
+        let def = service
+            .context
+            .as_ref()
+            .and_then(|c| c.postgresql.clone())
+            .unwrap_or_default();
+        let out = container
+            .sh(&crate::postgres::provision_script(&def))
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "setting up PostgreSQL failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
     if !tmpfiles.is_empty() {
         let out = container
             .exec(&["systemd-tmpfiles", "--create", TMPFILES_CONF])
@@ -364,7 +380,7 @@ fn create_users(
     }
 }
 
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
