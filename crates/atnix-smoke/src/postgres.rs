@@ -7,9 +7,9 @@ use atnix_eval::PostgresqlDef;
 
 use crate::check::shell_quote;
 
-/// A root shell script that starts the newest installed PostgreSQL's `main`
-/// cluster (creating it if the package did not), adds the case's pg_ident and
-/// pg_hba lines, and ensures its roles and databases.
+/// A root shell script that adds the case's pg_ident and pg_hba lines to the
+/// newest installed PostgreSQL's `main` cluster (creating it if the package
+/// did not), (re)starts it, and ensures the case's roles and databases.
 pub fn provision_script(def: &PostgresqlDef) -> String {
     let mut s = String::from(
         "set -e\n\
@@ -36,8 +36,11 @@ pub fn provision_script(def: &PostgresqlDef) -> String {
             shell_quote(hba)
         ));
     }
+    // Debian starts the cluster at boot, before the lines above were added:
+    // restart it so that it reads them.
     s.push_str(
-        "systemctl start \"postgresql@$ver-main.service\" postgresql.service\n\
+        "systemctl restart \"postgresql@$ver-main.service\"\n\
+         systemctl start postgresql.service\n\
          psql() { runuser -u postgres -- psql -v ON_ERROR_STOP=1 -qtA \"$@\"; }\n",
     );
     for user in &def.ensure_users {
@@ -129,6 +132,6 @@ mod tests {
         let s = provision_script(&PostgresqlDef::default());
         assert!(!s.contains("pg_ident.conf"));
         assert!(!s.contains("pg_hba.conf"));
-        assert!(s.contains("systemctl start"));
+        assert!(s.contains("systemctl restart \"postgresql@$ver-main.service\""));
     }
 }
