@@ -2,40 +2,30 @@
 # plays, feeds, stats) from the shared teal database, a did:web document, and
 # CAR-import endpoints that queue jobs in Redis for cadet. Configured by
 # environment (apps/aqua/src at the pin in pkgs/teal/source.json; fixture:
-# tests/fixtures/help/teal-aqua.txt, its --help plus the variables it reads).
+# tests/fixtures/help/teal-aqua.txt, and its --help in teal-aqua-help.txt).
 # Its one flag, --import-identity-car, queues one import and exits: a command
 # to run by hand, not the service.
 #
 # Upstream binds 0.0.0.0:3000, fixed at compile time; the package reads
 # ATNIX_LISTEN_ADDR instead (pkgs/teal/services.nix), so listenAddress and
 # port work as for every atnix service.
-import ../../lib/service-module.nix (
+import ./lib/module.nix (
   {
     cfg,
     opt,
     lib,
-    pkgs,
     svc,
+    redisUrlOption,
     ...
   }:
   let
     inherit (lib) mkOption types;
-    unit = "teal-aqua";
-    database = import ./lib/database.nix { inherit lib pkgs; };
-    databaseService = database.service cfg opt unit;
   in
   {
-    path = [
-      "teal"
-      "aqua"
-    ];
+    app = "aqua";
     name = "aqua";
     description = "aqua, teal.fm's AppView API";
-    package = "teal-aqua";
     port = 3400;
-    environment = { };
-    environmentFiles = true;
-    noArguments = true;
 
     options = {
       hostname = mkOption {
@@ -58,44 +48,21 @@ import ../../lib/service-module.nix (
           built-in placeholder key, which signs nothing.
         '';
       };
-      redisUrl = mkOption {
-        type = types.nullOr types.str;
-        default = null;
-        example = "redis://127.0.0.1:6379";
-        description = ''
-          Redis for the CAR-import job queue cadet works off (`REDIS_URL`).
-          Null: upstream's default, redis://127.0.0.1:6379. A URL with a
-          password belongs in `environmentFiles`.
-        '';
-      };
-    }
-    // database.options;
-
-    service = {
-      inherit unit;
-      description = "aqua, teal.fm's AppView API";
-      exec = [ (lib.getExe cfg.package) ];
-    }
-    // databaseService
-    // {
-      assertions = databaseService.assertions ++ [
-        {
-          assertion = cfg.hostname != null;
-          message = "${opt}.hostname is not set: set it to aqua's public hostname, e.g. \"aqua.example.com\" (its did:web document names it).";
-        }
-      ];
+      redisUrl = redisUrlOption "cadet works off";
     };
 
-    extraConfig = lib.mkMerge [
+    assertions = [
       {
-        systemd.services.${unit}.environment = {
-          ATNIX_LISTEN_ADDR = svc.socketAddr cfg.listenAddress cfg.port;
-          APP_HOST = cfg.hostname;
-        }
-        // lib.optionalAttrs (cfg.publicKeyMultibase != null) { TEST_PUBKEY = cfg.publicKeyMultibase; }
-        // lib.optionalAttrs (cfg.redisUrl != null) { REDIS_URL = cfg.redisUrl; };
+        assertion = cfg.hostname != null;
+        message = "${opt}.hostname is not set: set it to aqua's public hostname, e.g. \"aqua.example.com\" (its did:web document names it).";
       }
-      (database.config cfg unit)
     ];
+
+    variables = {
+      ATNIX_LISTEN_ADDR = svc.socketAddr cfg.listenAddress cfg.port;
+      APP_HOST = cfg.hostname;
+    }
+    // lib.optionalAttrs (cfg.publicKeyMultibase != null) { TEST_PUBKEY = cfg.publicKeyMultibase; }
+    // lib.optionalAttrs (cfg.redisUrl != null) { REDIS_URL = cfg.redisUrl; };
   }
 )

@@ -10,67 +10,29 @@
 # binds to 0.0.0.0:9000; the package reads ATNIX_METRICS_ADDR instead
 # (pkgs/teal/services.nix), so it stays on loopback, or on a random loopback
 # port when metrics are off.
-import ../../lib/service-module.nix (
+import ./lib/module.nix (
   {
     cfg,
-    opt,
     lib,
-    pkgs,
     svc,
+    redisUrlOption,
     ...
   }:
-  let
-    inherit (lib) mkOption types;
-    unit = "teal-cadet";
-    database = import ./lib/database.nix { inherit lib pkgs; };
-  in
   {
-    path = [
-      "teal"
-      "cadet"
-    ];
+    app = "cadet";
     name = "cadet";
     description = "cadet, teal.fm's Jetstream ingester";
-    package = "teal-cadet";
     metricsPort = 3409;
-    environment = { };
-    environmentFiles = true;
     nginx = false;
-    noArguments = true;
+    # The Jetstream cursor (CURSOR_FILE), saved every minute.
+    stateDirectory = true;
 
-    options = {
-      redisUrl = mkOption {
-        type = types.nullOr types.str;
-        default = null;
-        example = "redis://127.0.0.1:6379";
-        description = ''
-          Redis holding the CAR-import job queue (`REDIS_URL`) that aqua
-          fills. Null: upstream's default, redis://127.0.0.1:6379; without a
-          Redis there, cadet still ingests and logs that the worker is idle.
-          A URL with a password belongs in `environmentFiles`.
-        '';
-      };
+    options.redisUrl = redisUrlOption "aqua fills (without one, cadet still ingests and logs that the worker is idle)";
+
+    variables = {
+      CURSOR_FILE = "/var/lib/teal-cadet/cursor.txt";
+      ATNIX_METRICS_ADDR = svc.alwaysOnMetricsAddr cfg;
     }
-    // database.options;
-
-    service = {
-      inherit unit;
-      description = "cadet, teal.fm's Jetstream ingester";
-      # The Jetstream cursor (CURSOR_FILE), saved every minute.
-      stateDirectory = true;
-      exec = [ (lib.getExe cfg.package) ];
-    }
-    // database.service cfg opt unit;
-
-    extraConfig = lib.mkMerge [
-      {
-        systemd.services.${unit}.environment = {
-          CURSOR_FILE = "/var/lib/${unit}/cursor.txt";
-          ATNIX_METRICS_ADDR = svc.alwaysOnMetricsAddr cfg;
-        }
-        // lib.optionalAttrs (cfg.redisUrl != null) { REDIS_URL = cfg.redisUrl; };
-      }
-      (database.config cfg unit)
-    ];
+    // lib.optionalAttrs (cfg.redisUrl != null) { REDIS_URL = cfg.redisUrl; };
   }
 )

@@ -7,62 +7,33 @@
 # Upstream binds 0.0.0.0:3001, fixed at compile time; the package reads
 # ATNIX_LISTEN_ADDR instead (pkgs/teal/services.nix), so listenAddress and
 # port work as for every atnix service.
-import ../../lib/service-module.nix (
+import ./lib/module.nix (
   {
     cfg,
-    opt,
     lib,
-    pkgs,
     svc,
     ...
   }:
-  let
-    inherit (lib) mkOption types;
-    unit = "teal-satellite";
-    database = import ./lib/database.nix { inherit lib pkgs; };
-  in
   {
-    path = [
-      "teal"
-      "satellite"
-    ];
+    app = "satellite";
     name = "satellite";
     description = "satellite, teal.fm's stats API";
-    package = "teal-satellite";
     port = 3401;
-    environment = { };
-    environmentFiles = true;
-    noArguments = true;
 
-    options = {
-      refreshCron = mkOption {
-        type = types.str;
-        default = "0/30 * * * * *";
-        example = "0 */5 * * * *";
-        description = ''
-          When the play-count materialized views are refreshed
-          (`REFRESH_MV_CRON`; tokio-cron-scheduler syntax, with seconds).
-          The default is upstream's: every 30 seconds.
-        '';
-      };
-    }
-    // database.options;
+    options.refreshCron = lib.mkOption {
+      type = lib.types.str;
+      default = "0/30 * * * * *";
+      example = "0 */5 * * * *";
+      description = ''
+        When the play-count materialized views are refreshed
+        (`REFRESH_MV_CRON`; tokio-cron-scheduler syntax, with seconds).
+        The default is upstream's: every 30 seconds.
+      '';
+    };
 
-    service = {
-      inherit unit;
-      description = "satellite, teal.fm's stats API";
-      exec = [ (lib.getExe cfg.package) ];
-    }
-    // database.service cfg opt unit;
-
-    extraConfig = lib.mkMerge [
-      {
-        systemd.services.${unit}.environment = {
-          ATNIX_LISTEN_ADDR = svc.socketAddr cfg.listenAddress cfg.port;
-          REFRESH_MV_CRON = cfg.refreshCron;
-        };
-      }
-      (database.config cfg unit)
-    ];
+    variables = {
+      ATNIX_LISTEN_ADDR = svc.socketAddr cfg.listenAddress cfg.port;
+      REFRESH_MV_CRON = cfg.refreshCron;
+    };
   }
 )

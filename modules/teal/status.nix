@@ -7,32 +7,21 @@
 # Its one-shot modes (`status-api backfill` from Jetstream Replay with
 # JETSTREAM_API_KEY, `status-api prune`) are commands to run by hand, not the
 # service.
-import ../../lib/service-module.nix (
+import ./lib/module.nix (
   {
     cfg,
     opt,
     lib,
-    pkgs,
     ...
   }:
   let
     inherit (lib) mkOption types;
-    unit = "teal-status";
-    database = import ./lib/database.nix { inherit lib pkgs; };
-    databaseService = database.service cfg opt unit;
   in
   {
-    path = [
-      "teal"
-      "status"
-    ];
+    app = "status";
     name = "status-api";
     description = "the teal.fm status API";
-    package = "teal-status";
     port = 3402;
-    environment = { };
-    environmentFiles = true;
-    noArguments = true;
 
     options = {
       jetstreamUrl = mkOption {
@@ -53,36 +42,22 @@ import ../../lib/service-module.nix (
           the teal profiles (`STATUS_HANDLE_RESOLVER`; upstream's default).
         '';
       };
-    }
-    // database.options;
-
-    service = {
-      inherit unit;
-      description = "the teal.fm status API";
-      exec = [ (lib.getExe cfg.package) ];
-    }
-    // databaseService
-    // {
-      assertions = databaseService.assertions ++ [
-        {
-          # main.rs parses format!("{host}:{port}") as a SocketAddr, which
-          # takes no bare IPv6 address.
-          assertion = !lib.hasInfix ":" cfg.listenAddress;
-          message = "${opt}.listenAddress = \"${cfg.listenAddress}\": status-api cannot listen on an IPv6 address (it parses \"<host>:<port>\"); use an IPv4 address such as 0.0.0.0 or 127.0.0.1.";
-        }
-      ];
     };
 
-    extraConfig = lib.mkMerge [
+    assertions = [
       {
-        systemd.services.${unit}.environment = {
-          STATUS_API_HOST = cfg.listenAddress;
-          STATUS_API_PORT = toString cfg.port;
-          JETSTREAM_URL = cfg.jetstreamUrl;
-          STATUS_HANDLE_RESOLVER = cfg.handleResolver;
-        };
+        # main.rs parses format!("{host}:{port}") as a SocketAddr, which
+        # takes no bare IPv6 address.
+        assertion = !lib.hasInfix ":" cfg.listenAddress;
+        message = "${opt}.listenAddress = \"${cfg.listenAddress}\": status-api cannot listen on an IPv6 address (it parses \"<host>:<port>\"); use an IPv4 address such as 0.0.0.0 or 127.0.0.1.";
       }
-      (database.config cfg unit)
     ];
+
+    variables = {
+      STATUS_API_HOST = cfg.listenAddress;
+      STATUS_API_PORT = toString cfg.port;
+      JETSTREAM_URL = cfg.jetstreamUrl;
+      STATUS_HANDLE_RESOLVER = cfg.handleResolver;
+    };
   }
 )
