@@ -404,6 +404,12 @@ let
     "postgresql"
     "postgresql_16"
     "postgresql_17"
+    "haproxy"
+    "garage"
+    "garage_2"
+    "prometheus-alertmanager"
+    "socat"
+    "minio-client"
     "redis"
     "valkey"
     "nginx"
@@ -497,6 +503,10 @@ let
       };
       fetchPnpmDeps = fetcher "pnpm-deps";
       pnpmConfigHook = mkPackage "pnpm-config-hook";
+      # pkgs/build-support/node/fetch-yarn-deps/default.nix
+      fetchYarnDeps = fetcher "yarn-deps";
+      yarnConfigHook = mkPackage "yarn-config-hook";
+      yarnBuildHook = mkPackage "yarn-build-hook";
       npmHooks = {
         npmConfigHook = mkPackage "npm-config-hook";
         npmInstallHook = mkPackage "npm-install-hook";

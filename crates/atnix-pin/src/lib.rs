@@ -134,6 +134,10 @@ pub struct Git {
     pub rev: String,
     pub hash: String,
     pub fetch_submodules: Option<bool>,
+    /// fetchgit's `sparseCheckout`: the directories a cone-mode sparse
+    /// checkout keeps (besides every file at the top level). The hash is of
+    /// that tree, so a pin can leave out files it cannot fetch.
+    pub sparse_checkout: Option<Vec<String>>,
     pub version: Option<String>,
 }
 
@@ -166,6 +170,8 @@ pub struct Common {
     pub pnpm_deps_hash: Option<String>,
     /// `fetchPnpmCache`'s hash (lockfile tarballs as downloaded).
     pub pnpm_cache_hash: Option<String>,
+    /// `fetchYarnDeps`' hash (a yarn v1 lockfile's tarballs as downloaded).
+    pub yarn_deps_hash: Option<String>,
     /// How `atnix update` finds a newer upstream commit.
     pub update: Option<Update>,
 }
@@ -225,6 +231,7 @@ impl Common {
             ("npmDepsHash", &self.npm_deps_hash),
             ("pnpmDepsHash", &self.pnpm_deps_hash),
             ("pnpmCacheHash", &self.pnpm_cache_hash),
+            ("yarnDepsHash", &self.yarn_deps_hash),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
@@ -660,10 +667,12 @@ mod tests {
                 "npmDepsHash",
                 "pnpmDepsHash",
                 "pnpmCacheHash",
+                "yarnDepsHash",
                 "update"
             ]
         );
         assert!(Fetcher::Git.fields().contains(&"fetchSubmodules"));
+        assert!(Fetcher::Git.fields().contains(&"sparseCheckout"));
         assert_eq!(Fetcher::CratesIo.fields(), ["pname", "version", "hash"]);
     }
 
@@ -686,7 +695,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"fetcher":"git","url":"https://x/r.git","rev":"{REV}","hash":"{HASH}","fetchSubmodules":true,"npmDepsHash":"{HASH}"}}"#
+                    r#"{{"fetcher":"git","url":"https://x/r.git","rev":"{REV}","hash":"{HASH}","fetchSubmodules":true,"sparseCheckout":["packages-rs"],"npmDepsHash":"{HASH}"}}"#
                 ),
                 "git:https://x/r.git",
                 Some("https://x/r.git"),
