@@ -18,13 +18,14 @@ pub fn provision_script(def: &PostgresqlDef) -> String {
          [ -d /etc/postgresql/$ver/main ] || pg_createcluster \"$ver\" main >/dev/null\n\
          conf=/etc/postgresql/$ver/main\n",
     );
-    let ident = def.ident_map.trim();
-    if !ident.is_empty() {
-        s.push_str(&format!(
-            "printf '%s\\n' {} >> \"$conf/pg_ident.conf\"\n",
-            shell_quote(ident)
-        ));
-    }
+    // NixOS always maps the OS user postgres to the role postgres (its
+    // default `local all postgres peer map=postgres` line needs it); the
+    // case's authentication text may carry that line.
+    let ident = format!("postgres postgres postgres\n{}", def.ident_map.trim());
+    s.push_str(&format!(
+        "printf '%s\\n' {} >> \"$conf/pg_ident.conf\"\n",
+        shell_quote(ident.trim())
+    ));
     let hba = def.authentication.trim();
     if !hba.is_empty() {
         // The module's lines come first, as NixOS puts its defaults last.
@@ -102,7 +103,9 @@ mod tests {
     #[test]
     fn provisions_roles_databases_and_auth_lines() {
         let s = provision_script(&teal());
-        assert!(s.contains("printf '%s\\n' 'teal teal-cadet teal' >> \"$conf/pg_ident.conf\""));
+        assert!(s.contains(
+            "printf '%s\\n' 'postgres postgres postgres\nteal teal-cadet teal' >> \"$conf/pg_ident.conf\""
+        ));
         assert!(s.contains(
             "{ printf '%s\\n' 'local teal teal peer map=teal'; cat \"$conf/pg_hba.conf\"; }"
         ));
@@ -128,9 +131,11 @@ mod tests {
     }
 
     #[test]
-    fn nothing_to_add_without_lines() {
+    fn only_the_postgres_map_without_lines() {
         let s = provision_script(&PostgresqlDef::default());
-        assert!(!s.contains("pg_ident.conf"));
+        assert!(
+            s.contains("printf '%s\\n' 'postgres postgres postgres' >> \"$conf/pg_ident.conf\"")
+        );
         assert!(!s.contains("pg_hba.conf"));
         assert!(s.contains("systemctl restart \"postgresql@$ver-main.service\""));
     }
