@@ -2,7 +2,7 @@
 # plays, feeds, stats) from the shared teal database, a did:web document, and
 # CAR-import endpoints that queue jobs in Redis for cadet. Configured by
 # environment (apps/aqua/src at the pin in pkgs/teal/source.json; fixture:
-# tests/fixtures/help/teal-aqua.txt, and its --help in teal-aqua-help.txt).
+# tests/fixtures/help/teal-aqua.txt, which quotes its --help too).
 # Its one flag, --import-identity-car, queues one import and exits: a command
 # to run by hand, not the service.
 #

@@ -18,6 +18,7 @@
 {
   lib,
   pkgs,
+  svc,
 }:
 let
   inherit (lib) mkOption types;
@@ -43,12 +44,7 @@ in
   service = cfg: opt: unit: {
     # pg_ident names this user.
     staticUser = true;
-    assertions = [
-      {
-        assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
-        message = "${opt}.database.createLocally is false: put DATABASE_URL in a file listed in ${opt}.environmentFiles.";
-      }
-    ];
+    assertions = [ (svc.createLocallyAssertion { inherit cfg opt; }) ];
     preStart = ''
       ${lib.getExe' pkgs.sqlx-cli "sqlx"} migrate run \
         --source ${cfg.package}/share/teal/migrations \

@@ -29,6 +29,7 @@ import ../../../lib/service-module.nix (
     opt,
     lib,
     pkgs,
+    svc,
     ...
   }:
   let
@@ -46,7 +47,7 @@ import ../../../lib/service-module.nix (
       };
     s = spec (args // { inherit redisUrlOption; });
     unit = "teal-${s.app}";
-    database = import ./database.nix { inherit lib pkgs; };
+    database = import ./database.nix { inherit lib pkgs svc; };
     databaseService = database.service cfg opt unit;
   in
   {
