@@ -7,7 +7,8 @@
 #   buildWorkspaceService {
 #     source,              # the family's source.json, imported
 #     service, svc,        # the service's name and its services.nix entry
-#                          # (crate, bin, description, license)
+#                          # (crate, bin, description, license; dir when
+#                          # the crate's folder is not named after it)
 #     pname, mainProgram,  # the binary is installed as mainProgram
 #     repository,          # upstream URL; meta.homepage is its crate at the pin
 #     vmTest ? null,       # { test = <tests/nixos file>; module = <module>; }
@@ -73,7 +74,7 @@ rustPlatform.buildRustPackage (
 
     meta = {
       inherit (svc) description license;
-      homepage = "${repository}/tree/${source.rev}/${svc.crate}";
+      homepage = "${repository}/tree/${source.rev}/${svc.dir or svc.crate}";
       inherit mainProgram;
       platforms = lib.platforms.linux;
     };

@@ -7,7 +7,8 @@
 #   describe  one case file: its module, case names, expected assertions, smoke spec
 #   case      evaluate one case: failed assertions, warnings and, when no assertion
 #             fails, the enabled systemd services, sockets and timers as plain data
-#             (rendered to unit files by atnix-eval), users, groups and tmpfiles.
+#             (rendered to unit files by atnix-eval), users, groups, tmpfiles
+#             and what services.postgresql provisions.
 #   stub-options  every option the stubs declare (name, type description,
 #             rendered default), for the conformance check against nixos-facts/
 #   flake     flake.nix's outputs with the stub pkgs as its nixpkgs input
@@ -301,6 +302,19 @@ let
             firewall = {
               inherit (cfg.networking.firewall) allowedTCPPorts allowedUDPPorts;
             };
+            # What services.postgresql provisions, for atnix smoke's Debian
+            # PostgreSQL (the `postgresql` need); null when it is off.
+            postgresql =
+              let
+                pg = cfg.services.postgresql;
+              in
+              if pg.enable or false then
+                {
+                  inherit (pg) ensureDatabases identMap authentication;
+                  ensureUsers = map (u: { inherit (u) name ensureDBOwnership; }) pg.ensureUsers;
+                }
+              else
+                null;
           };
     };
 in

@@ -447,6 +447,9 @@ let
     "diesel-cli"
     # pkgs/top-level/all-packages.nix: ffmpeg without the X11/GUI inputs
     "ffmpeg-headless"
+    # pkgs/by-name/sq/sqlx-cli/package.nix (NixOS/nixpkgs@1e377fedf7c6); its
+    # program is `sqlx` (meta.mainProgram), so modules name it with getExe'
+    "sqlx-cli"
   ];
   fakes = lib.genAttrs commonPackages mkPackage;
 

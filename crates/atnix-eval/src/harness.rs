@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::manifest::{GroupDef, Manifest, RenderedCase, RenderedUnit, UserDef};
+use crate::manifest::{GroupDef, Manifest, PostgresqlDef, RenderedCase, RenderedUnit, UserDef};
 use crate::render::{self, RenderError, UnitDef};
 
 /// Where the driver, stubs and cases live, relative to the repository root.
@@ -101,6 +101,8 @@ pub struct CaseResult {
     pub tmpfiles_settings: Value,
     #[serde(default)]
     pub firewall: Value,
+    #[serde(default)]
+    pub postgresql: Option<PostgresqlDef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -490,6 +492,7 @@ impl Harness {
                 tmpfiles: result.tmpfiles,
                 tmpfiles_settings: result.tmpfiles_settings,
                 firewall: result.firewall,
+                postgresql: result.postgresql,
                 warnings: out.warnings,
             });
         }

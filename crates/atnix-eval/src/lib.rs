@@ -19,5 +19,7 @@ pub mod manifest;
 pub mod render;
 
 pub use harness::{CaseReport, Harness, Outcome, RunOptions};
-pub use manifest::{Manifest, ManifestError, RenderedCase, RenderedUnit};
+pub use manifest::{
+    Manifest, ManifestError, PostgresqlDef, PostgresqlUser, RenderedCase, RenderedUnit,
+};
 pub use render::{UnitDef, render_unit};

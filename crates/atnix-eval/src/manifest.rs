@@ -92,8 +92,35 @@ pub struct RenderedCase {
     /// `networking.firewall`'s allowed ports.
     #[serde(default)]
     pub firewall: Value,
+    /// What `services.postgresql` provisions, when the case enables it.
+    #[serde(default)]
+    pub postgresql: Option<PostgresqlDef>,
     #[serde(default)]
     pub warnings: Vec<String>,
+}
+
+/// The parts of `services.postgresql` a smoke run reproduces: databases and
+/// roles to ensure, and the lines added to pg_ident.conf and pg_hba.conf.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostgresqlDef {
+    #[serde(default)]
+    pub ensure_databases: Vec<String>,
+    #[serde(default)]
+    pub ensure_users: Vec<PostgresqlUser>,
+    #[serde(default)]
+    pub ident_map: String,
+    #[serde(default)]
+    pub authentication: String,
+}
+
+/// One of `services.postgresql.ensureUsers`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostgresqlUser {
+    pub name: String,
+    #[serde(default, rename = "ensureDBOwnership")]
+    pub ensure_db_ownership: bool,
 }
 
 /// One of `users.users`, with the fields the driver exports.
@@ -233,6 +260,15 @@ mod tests {
                     },
                 )]),
                 tmpfiles: vec!["d /var/lib/x 0750 x x -".into()],
+                postgresql: Some(PostgresqlDef {
+                    ensure_databases: vec!["x".into()],
+                    ensure_users: vec![PostgresqlUser {
+                        name: "x".into(),
+                        ensure_db_ownership: true,
+                    }],
+                    ident_map: "x x-app x\n".into(),
+                    authentication: "local x x peer map=x\n".into(),
+                }),
                 tmpfiles_settings: serde_json::json!({"x": {"/var/lib/x": {"d": {"mode": "0750"}}}}),
                 firewall: serde_json::json!({"allowedTCPPorts": [], "allowedUDPPorts": []}),
                 warnings: vec![],

@@ -230,6 +230,23 @@ fn cycle(
     outcome.boot = Some(boot_start.elapsed());
 
     create_users(&container, service.context.as_ref(), &parsed)?;
+    // PostgreSQL first: a setup script may seed a database.
+    if spec.needs.iter().any(|n| n == "postgresql") {
+        let def = service
+            .context
+            .as_ref()
+            .and_then(|c| c.postgresql.clone())
+            .unwrap_or_default();
+        let out = container
+            .sh(&crate::postgres::provision_script(&def))
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "setting up PostgreSQL failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
     write_files(&container, &spec.files)?;
     if let Some(setup) = &spec.setup {
         let out = container.sh(setup).map_err(|e| e.to_string())?;
@@ -393,7 +410,7 @@ fn create_users(
     }
 }
 
-fn shell_quote(s: &str) -> String {
+pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 

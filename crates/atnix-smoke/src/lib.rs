@@ -9,6 +9,7 @@
 
 pub mod check;
 pub mod container;
+pub mod postgres;
 pub mod rootfs;
 pub mod spec;
 pub mod store;

@@ -13,9 +13,10 @@ use crate::Error;
 /// nodejs and python3 for test services, iproute2 and procps for diagnosis,
 /// ca-certificates because every NixOS host has a CA bundle in /etc/ssl/certs
 /// and some services refuse to start without one (rsky-pds: the AWS SDK's
-/// rustls connector panics when no native root parses).
+/// rustls connector panics when no native root parses), postgresql for the
+/// `postgresql` need (crate::postgres).
 pub const INCLUDE: &str =
-    "systemd,systemd-sysv,dbus,python3,curl,nodejs,iproute2,procps,ca-certificates";
+    "systemd,systemd-sysv,dbus,python3,curl,nodejs,iproute2,procps,ca-certificates,postgresql";
 pub const SUITE: &str = "bookworm";
 pub const DEFAULT_MIRROR: &str = "http://deb.debian.org/debian";
 

@@ -64,8 +64,9 @@ fn default_status() -> u16 {
 }
 
 /// Needs a smoke run can satisfy today. Anything else fails the service with a
-/// reason rather than being silently skipped.
-pub const SUPPORTED_NEEDS: &[&str] = &[];
+/// reason rather than being silently skipped. `postgresql`: Debian's
+/// PostgreSQL with the case's roles, databases and auth lines (crate::postgres).
+pub const SUPPORTED_NEEDS: &[&str] = &["postgresql"];
 
 /// A rendered directory: its path and manifest.
 #[derive(Debug, Clone)]
