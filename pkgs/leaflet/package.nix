@@ -60,6 +60,12 @@ buildNpmPackage {
     substituteInPlace app/about/AboutPage.tsx \
       --replace-fail 'import { IBM_Plex_Serif } from "next/font/google";' "" \
       --replace-fail 'IBM_Plex_Serif({' '((_options: object) => ({ variable: "" }))({'
+    # `next build` prerenders the static and ISR pages, and some of them
+    # (/reader/trending first) query leaflet's database and Supabase while
+    # doing so, and the sandbox reaches neither. Every page renders on
+    # request instead (the root layout's segment config applies to all
+    # routes below it).
+    echo 'export const dynamic = "force-dynamic";' >> app/layout.tsx
     # Standalone output: the server and only the node_modules it traces,
     # instead of the whole development tree `next start` would need.
     substituteInPlace next.config.js \
@@ -69,6 +75,11 @@ buildNpmPackage {
   env = publicEnv // {
     # Next.js' telemetry would phone home during the build.
     NEXT_TELEMETRY_DISABLED = "1";
+    # Several routes create their Supabase client at module scope, and
+    # supabase-js throws without a key when `next build` loads them to
+    # collect page data. No request is made then; the server reads the real
+    # key from its environment at runtime (only NEXT_PUBLIC_* are inlined).
+    SUPABASE_SERVICE_ROLE_KEY = "build-time-placeholder";
   };
 
   # `npm run build` would be the same; upstream has no build script.

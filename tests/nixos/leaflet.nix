@@ -1,5 +1,5 @@
-# leaflet against a stand-in for Supabase's REST API: the front page is
-# served (prerendered at build time), the middleware's custom-domain lookup
+# leaflet against a stand-in for Supabase's REST API: the front page (the
+# about page, no data needed) is served, the middleware's custom-domain lookup
 # reaches the stand-in with the service role key read from its credential
 # file, and the generated cross-site secret is kept across restarts.
 # Run by the flake with every atnix module imported (see ./default.nix).

@@ -42,9 +42,9 @@ in
       };
     };
     # The smoke run: Supabase is not there, so the middleware's custom-domain
-    # lookup fails and the front page (the about page, prerendered at build
-    # time) is served as on any host without a custom domain. The key files
-    # come from tmpfiles, as a secrets manager would place them.
+    # lookup fails and the front page (the about page, static content
+    # rendered on request) is served as on any host without a custom domain.
+    # The key files come from tmpfiles, as a secrets manager would place them.
     smoke = {
       config = {
         services.leaflet = required // {
