@@ -11,8 +11,9 @@
 #
 # SRC is a checkout of the pin in pkgs/leaflet/source.json, built natively the
 # way the package builds it (its postPatch, `npm ci --ignore-scripts`, then
-# `next build` with NEXT_TELEMETRY_DISABLED=1 and NEXT_PUBLIC_* values for
-# loopback; the recorded run used NEXT_PUBLIC_SUPABASE_API_URL=
+# `next build` with the package's NEXT_TELEMETRY_DISABLED=1 and
+# SUPABASE_SERVICE_ROLE_KEY placeholder and NEXT_PUBLIC_* values for
+# loopback, in a network namespace with only loopback up; the recorded run used NEXT_PUBLIC_SUPABASE_API_URL=
 # http://127.0.0.1:54321, NEXT_PUBLIC_SUPABASE_ANON_KEY=smoke-anon-key and
 # NEXT_PUBLIC_APP_URL=http://127.0.0.1:3000). The front page the smoke spec
 # asks for depends on none of them.
