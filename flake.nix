@@ -108,6 +108,17 @@
                pinned rev, then run scripts/test. See templates/README.md.
           '';
         };
+        production = {
+          path = ./templates/production;
+          description = "A colmena hive of five hosts with profiles/production: PostgreSQL, Garage, two relays, HAProxy and monitoring";
+          welcomeText = ''
+            Created flake.nix (the colmena output), hive.nix, hosts.nix and production.nix.
+            1. Put your hosts' private addresses and SSH names in hosts.nix.
+            2. Add db-ca.pem (the CA of the PostgreSQL server certificate) and the secrets
+               hive.nix uploads (./secrets, outside version control).
+            3. colmena apply --on @database,@objectstore, then the rest; see docs/production.md.
+          '';
+        };
         default = self.templates.package;
       };
     };

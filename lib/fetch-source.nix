@@ -6,7 +6,8 @@
 #   tangled    did, rev, hash, domain (default "tangled.org")
 #              -> fetchFromTangled; owner ("@handle") and repo are
 #              informational (nixpkgs' fetcher takes only `did`)
-#   git        url, rev, hash, fetchSubmodules   -> fetchgit
+#   git        url, rev, hash, fetchSubmodules,
+#              sparseCheckout (directories, cone mode) -> fetchgit
 #   url        url, hash, unpack (bool)          -> fetchzip if unpack, else fetchurl
 #   crates-io  pname, version, hash              -> fetchCrate
 #
@@ -47,10 +48,15 @@ in
     inherit (s) did rev hash;
     domain = s.domain or "tangled.org";
   };
-  git = fetchgit {
-    inherit (s) url rev hash;
-    fetchSubmodules = s.fetchSubmodules or false;
-  };
+  git = fetchgit (
+    {
+      inherit (s) url rev hash;
+      fetchSubmodules = s.fetchSubmodules or false;
+    }
+    # A sparse pin hashes only these directories (and the top-level files),
+    # so it can leave out files a mirror lacks (pkgs/frontpage).
+    // lib.optionalAttrs (s ? sparseCheckout) { inherit (s) sparseCheckout; }
+  );
   url = (if s.unpack or false then fetchzip else fetchurl) { inherit (s) url hash; };
   crates-io = need fetchCrate "fetchCrate" { inherit (s) pname version hash; };
 }

@@ -7,4 +7,11 @@
   managed-pds = ./managed-pds.nix;
   enterprise-pds = ./enterprise-pds.nix;
   dev = ./dev.nix;
+  # Across machines: one profile with every role, or one role per profile.
+  production = ./production;
+  production-database = ./production/database.nix;
+  production-objectstore = ./production/objectstore.nix;
+  production-app = ./production/app.nix;
+  production-loadbalancer = ./production/loadbalancer.nix;
+  production-monitoring = ./production/monitoring.nix;
 }

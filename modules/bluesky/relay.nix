@@ -19,7 +19,8 @@ import ../../lib/service-module.nix (
     inherit (lib) mkOption types optionals;
     unit = "bluesky-relay";
     stateDir = "/var/lib/${unit}";
-    localPostgres = cfg.database.type == "postgresql" && cfg.database.urlFile == null;
+    localPostgres =
+      cfg.database.type == "postgresql" && cfg.database.urlFile == null && cfg.database.url == null;
     dbUrl =
       if cfg.database.type == "sqlite" then
         "sqlite://${stateDir}/relay.sqlite"
@@ -187,6 +188,25 @@ import ../../lib/service-module.nix (
           '';
           example = "/run/secrets/relay-database-url";
         };
+        url = mkOption {
+          type = types.nullOr types.str;
+          default = null;
+          example = "postgres://relay@db.internal:5432/relay?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem";
+          description = ''
+            URL of a PostgreSQL database elsewhere, without the password
+            (`DATABASE_URL`; TLS through libpq's `sslmode` and `sslrootcert`
+            parameters, which pgx reads). The password comes from
+            `passwordFile`. Only with `type = "postgresql"`; set this or
+            `urlFile`, not both.
+          '';
+        };
+        passwordFile = svc.mkSecretOption {
+          description = ''
+            File holding the password for `url`, passed as `PGPASSWORD`: pgx,
+            the relay's PostgreSQL driver, takes it when the URL has none.
+          '';
+          example = "/run/secrets/relay-database-password";
+        };
         maxConnections = mkOption {
           type = types.ints.positive;
           default = 40;
@@ -304,6 +324,19 @@ import ../../lib/service-module.nix (
           message = "${opt}.database.urlFile is set but ${opt}.database.type = \"sqlite\": set database.type = \"postgresql\", or unset urlFile.";
         }
         {
+          assertion = cfg.database.url != null -> cfg.database.type == "postgresql" && cfg.database.urlFile == null;
+          message = "${opt}.database.url is set: set ${opt}.database.type = \"postgresql\" and leave ${opt}.database.urlFile unset (one URL only).";
+        }
+        {
+          assertion =
+            cfg.database.url != null -> builtins.match "[a-z]+://[^/@]*:[^/@]*@.*" cfg.database.url == null;
+          message = "${opt}.database.url holds a password, which would land in the world-readable Nix store: remove it from the URL and set ${opt}.database.passwordFile.";
+        }
+        {
+          assertion = cfg.database.passwordFile != null -> cfg.database.url != null;
+          message = "${opt}.database.passwordFile is only read with ${opt}.database.url: set database.url (the URL without the password), or unset passwordFile.";
+        }
+        {
           assertion = cfg.localHosts != [ ] -> cfg.database.type == "sqlite";
           message = "${opt}.localHosts is written into the relay's SQLite database: set ${opt}.database.type = \"sqlite\", or leave localHosts empty.";
         }
@@ -315,6 +348,7 @@ import ../../lib/service-module.nix (
       credentials = {
         admin-password = cfg.adminPasswordFile;
         database-url = cfg.database.urlFile;
+        database-password = cfg.database.passwordFile;
       };
       script = ''
         ${
@@ -332,10 +366,16 @@ import ../../lib/service-module.nix (
         ${
           if cfg.database.urlFile != null then
             ''DATABASE_URL="$(< "$CREDENTIALS_DIRECTORY/database-url")"''
+          else if cfg.database.url != null then
+            "DATABASE_URL=${lib.escapeShellArg cfg.database.url}"
           else
             "DATABASE_URL=${lib.escapeShellArg dbUrl}"
         }
         export DATABASE_URL
+        ${lib.optionalString (cfg.database.passwordFile != null) ''
+          PGPASSWORD="$(< "$CREDENTIALS_DIRECTORY/database-password")"
+          export PGPASSWORD
+        ''}
         ${lib.optionalString (cfg.localHosts != [ ]) registerLocalHosts}
         exec ${lib.escapeShellArgs argv}
       '';

@@ -52,10 +52,14 @@ buildWorkspaceService {
   # reqwest's native-tls: nixpkgs' openssl, not a vendored build.
   env.OPENSSL_NO_VENDOR = "1";
 
-  postInstall = lib.optionalString (svc.migrations or false) ''
-    mkdir -p $out/share/rsky-${service}
-    cp -r ${svc.crate}/migrations $out/share/rsky-${service}/migrations
-  '';
+  postInstall =
+    lib.optionalString (svc.migrations or false) ''
+      mkdir -p $out/share/rsky-${service}
+      cp -r ${svc.crate}/migrations $out/share/rsky-${service}/migrations
+    ''
+    + lib.concatMapStrings (file: ''
+      install -Dm0644 ${svc.crate}/${file} $out/share/rsky-${service}/${file}
+    '') (svc.share or [ ]);
 
   vmTest =
     if builtins.pathExists ../../tests/nixos/blacksky-${service}.nix then

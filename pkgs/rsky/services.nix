@@ -22,6 +22,10 @@ in
     bin = "rsky-relay";
     description = "ATproto-compliant relay server";
     license = asl20;
+    # The relay never creates plc_directory.db's tables and refuses to start
+    # without one PLC operation in them: upstream's crawler.py does both. The
+    # module's pre-start runs its functions.
+    share = [ "crawler.py" ];
   };
   feedgen = {
     crate = "rsky-feedgen";

@@ -194,13 +194,22 @@ let
         allModules.${spec.module}
           or (throw "case file ${toString f}: module `${spec.module}' is not in modules/default.nix");
     in
-    evalConfig [
-      modulePath
-      {
-        _file = "${toString f}#cases.${caseName}";
-        config = c.config or { };
-      }
-    ];
+    evalConfig (
+      [ modulePath ]
+      # Other atnix modules the case runs beside this one (a service and the
+      # host it talks to), by their names in modules/default.nix.
+      ++ map (
+        m:
+        modules.${m}
+          or (throw "case file ${toString f}, case ${caseName}: withModules names `${m}', which is not in modules/default.nix")
+      ) (c.withModules or [ ])
+      ++ [
+        {
+          _file = "${toString f}#cases.${caseName}";
+          config = c.config or { };
+        }
+      ]
+    );
 
   # A NixOS configuration of the stubs plus `extraModules`, as plain data.
   evalConfig =
@@ -317,7 +326,13 @@ else if mode == "stub-options" then
   # as the NixOS manual lists it: type description and rendered default.
   let
     evaluated = lib.evalModules {
-      modules = import (evalDir + "/stubs") ++ [ { config._module.args = { inherit pkgs utils; }; } ];
+      # With the VM-only stubs, which VM test nodes get (mode vmtest).
+      modules =
+        import (evalDir + "/stubs")
+        ++ [
+          (evalDir + "/stubs/vm/qemu-vm.nix")
+          { config._module.args = { inherit pkgs utils; }; }
+        ];
       specialArgs.modulesPath = evalDir + "/stubs";
     };
     formats = lib.mapAttrs (name: f: {
@@ -386,6 +401,8 @@ else if mode == "vmtest" then
       tc.defaults
       tc.nodeDefaults
       tc.nodes.${name}
+      # Options NixOS declares for virtual machines only (qemu-vm.nix).
+      (evalDir + "/stubs/vm/qemu-vm.nix")
       # runNixOSTest's flake check: every module of ours on every node.
       { imports = lib.attrValues modules; }
       {

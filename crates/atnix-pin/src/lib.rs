@@ -134,6 +134,10 @@ pub struct Git {
     pub rev: String,
     pub hash: String,
     pub fetch_submodules: Option<bool>,
+    /// fetchgit's `sparseCheckout`: the directories a cone-mode sparse
+    /// checkout keeps (besides every file at the top level). The hash is of
+    /// that tree, so a pin can leave out files it cannot fetch.
+    pub sparse_checkout: Option<Vec<String>>,
     pub version: Option<String>,
 }
 
@@ -664,6 +668,7 @@ mod tests {
             ]
         );
         assert!(Fetcher::Git.fields().contains(&"fetchSubmodules"));
+        assert!(Fetcher::Git.fields().contains(&"sparseCheckout"));
         assert_eq!(Fetcher::CratesIo.fields(), ["pname", "version", "hash"]);
     }
 
@@ -686,7 +691,7 @@ mod tests {
             ),
             (
                 format!(
-                    r#"{{"fetcher":"git","url":"https://x/r.git","rev":"{REV}","hash":"{HASH}","fetchSubmodules":true,"npmDepsHash":"{HASH}"}}"#
+                    r#"{{"fetcher":"git","url":"https://x/r.git","rev":"{REV}","hash":"{HASH}","fetchSubmodules":true,"sparseCheckout":["packages-rs"],"npmDepsHash":"{HASH}"}}"#
                 ),
                 "git:https://x/r.git",
                 Some("https://x/r.git"),

@@ -9,7 +9,7 @@ use atnix_nar::Hash;
 use crate::Error;
 
 /// Which tree of the commit is hashed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GitMode {
     /// `git archive` of the commit, as GitHub and Tangled serve it to
     /// fetchFromGitHub/fetchFromTangled (via fetchzip): export-ignore and
@@ -17,7 +17,30 @@ pub enum GitMode {
     Archive,
     /// fetchgit's tree: a checkout (eol/ident/filters applied, no export-*)
     /// with every `.git` removed; `submodules` checks them out recursively.
-    Checkout { submodules: bool },
+    /// A non-empty `sparse` is fetchgit's `sparseCheckout`: only these
+    /// directories (cone mode, so with every top-level file) are checked out,
+    /// and only their blobs are fetched.
+    Checkout {
+        submodules: bool,
+        sparse: Vec<String>,
+    },
+}
+
+impl GitMode {
+    /// The tree a git pin's hash covers (`fetchgit`'s checkout, or the
+    /// `git archive` fetchFromGitHub and fetchFromTangled download); `None`
+    /// for downloads.
+    pub fn of_pin(pin: &atnix_pin::SourcePin) -> Option<GitMode> {
+        use atnix_pin::Source;
+        match &pin.source {
+            Source::Git(g) => Some(GitMode::Checkout {
+                submodules: g.fetch_submodules.unwrap_or(false),
+                sparse: g.sparse_checkout.clone().unwrap_or_default(),
+            }),
+            Source::GitHub(_) | Source::Tangled(_) => Some(GitMode::Archive),
+            Source::Url(_) | Source::CratesIo(_) => None,
+        }
+    }
 }
 
 /// A resolved commit and the NAR hash of its tree.
@@ -56,8 +79,8 @@ pub(crate) fn prefetch_git_until(
             let hash = ctx.archive_hash(&commit)?;
             (commit, hash)
         }
-        GitMode::Checkout { submodules } => {
-            let commit = checkout_until(repo, rev, submodules, &dir, deadline)?;
+        GitMode::Checkout { submodules, sparse } => {
+            let commit = checkout_until(repo, rev, submodules, &sparse, &dir, deadline)?;
             (commit, atnix_nar::nar_hash(&dir)?)
         }
     };
@@ -66,25 +89,48 @@ pub(crate) fn prefetch_git_until(
 
 /// fetchgit's checkout: fetches `rev` (as in [`prefetch_git`]) from `repo`
 /// and leaves at `dest` (which must not exist or be empty) its tree checked
-/// out, with submodules checked out recursively when `submodules` is set and
-/// every `.git` removed. Returns the full commit id.
+/// out, with submodules checked out recursively when `submodules` is set,
+/// only the `sparse` directories when it is not empty (see
+/// [`GitMode::Checkout`]), and every `.git` removed. Returns the full commit id.
 ///
 /// The checkout sees no line-ending conversion beyond the repository's own
 /// attributes, none of the user's global attributes, no LFS smudging and
 /// never prompts; `url.*.insteadOf` and credentials still come from the user.
-pub fn checkout(repo: &str, rev: &str, submodules: bool, dest: &Path) -> Result<String, Error> {
-    checkout_until(repo, rev, submodules, dest, None)
+pub fn checkout(
+    repo: &str,
+    rev: &str,
+    submodules: bool,
+    sparse: &[String],
+    dest: &Path,
+) -> Result<String, Error> {
+    checkout_until(repo, rev, submodules, sparse, dest, None)
 }
 
 fn checkout_until(
     repo: &str,
     rev: &str,
     submodules: bool,
+    sparse: &[String],
     dest: &Path,
     deadline: Option<Instant>,
 ) -> Result<String, Error> {
+    if let Some(bad) = sparse.iter().find(|d| d.is_empty() || d.starts_with('-')) {
+        return Err(Error::SparsePath(bad.clone()));
+    }
     let dest = std::path::absolute(dest).map_err(|e| Error::io(dest, e))?;
     let (ctx, local) = Git::init(repo, &dest, false, deadline)?;
+    if !sparse.is_empty() {
+        // What nix-prefetch-git does for sparseCheckout: a partial clone (the
+        // checkout fetches the blobs it keeps) and a cone-mode sparse checkout,
+        // the default of the git in nixpkgs, named here for older gits.
+        ctx.run_str(
+            "config",
+            &["config", "remote.origin.partialclonefilter", "blob:none"],
+        )?;
+        let mut args = vec!["sparse-checkout", "set", "--cone"];
+        args.extend(sparse.iter().map(String::as_str));
+        ctx.run_str("sparse-checkout", &args)?;
+    }
     let commit = ctx.fetch(rev)?;
     tracing::debug!(%commit, "fetched");
     ctx.run(

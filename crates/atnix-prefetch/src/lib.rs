@@ -39,6 +39,10 @@ pub enum Error {
     },
     #[error("{what} timed out and was stopped")]
     TimedOut { what: String },
+    #[error(
+        "sparse checkout directory {0:?} is empty or starts with '-'; name a directory of the repository"
+    )]
+    SparsePath(String),
     #[error("revision {rev:?} not found in {repo}")]
     UnknownRev { rev: String, repo: String },
     #[error(transparent)]

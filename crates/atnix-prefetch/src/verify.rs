@@ -47,12 +47,7 @@ pub fn verify_pin(pin: &SourcePin, timeout: Duration) -> Verdict {
 fn recompute(pin: &SourcePin, deadline: Instant) -> Result<String, Error> {
     if let Some(url) = pin.git_url() {
         let rev = pin.rev().expect("git pins have a rev");
-        let mode = match &pin.source {
-            atnix_pin::Source::Git(g) => GitMode::Checkout {
-                submodules: g.fetch_submodules.unwrap_or(false),
-            },
-            _ => GitMode::Archive,
-        };
+        let mode = GitMode::of_pin(pin).expect("git pins have a git tree");
         let got = crate::git::prefetch_git_until(&url, rev, mode, Some(deadline))?;
         return Ok(got.hash.to_sri());
     }
@@ -100,7 +95,10 @@ mod tests {
         let hash = crate::prefetch_git(
             repo.to_str().unwrap(),
             &rev,
-            GitMode::Checkout { submodules: false },
+            GitMode::Checkout {
+                submodules: false,
+                sparse: Vec::new(),
+            },
         )
         .unwrap()
         .hash

@@ -276,6 +276,16 @@ fn cycle(
     outcome.boot = Some(boot_start.elapsed());
 
     create_users(&container, service.context.as_ref(), &parsed)?;
+    write_files(&container, &spec.files)?;
+    if let Some(setup) = &spec.setup {
+        let out = container.sh(setup).map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "the smoke setup script failed: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
     if !tmpfiles.is_empty() {
         let out = container
             .exec(&["systemd-tmpfiles", "--create", TMPFILES_CONF])
@@ -416,6 +426,25 @@ fn unit_missing(
 
 /// Creates the case's declared users and groups, and any `User=`/`Group=` a
 /// unit names without `DynamicUser=`, as NixOS would have before the unit starts.
+/// The spec's files (secrets a real host would provision), root-owned, 0600.
+fn write_files(container: &Container, files: &BTreeMap<String, String>) -> Result<(), String> {
+    for (path, content) in files {
+        let script = format!(
+            "umask 077 && mkdir -p \"$(dirname {p})\" && printf %s {c} > {p}",
+            p = shell_quote(path),
+            c = shell_quote(content)
+        );
+        let out = container.sh(&script).map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!(
+                "cannot write smoke file {path}: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn create_users(
     container: &Container,
     context: Option<&RenderedCase>,

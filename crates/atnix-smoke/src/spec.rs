@@ -2,6 +2,7 @@
 //! modules' smoke specs. The manifest is atnix-eval's own type, the one
 //! `atnix render` writes.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -28,6 +29,16 @@ pub struct SmokeSpec {
     /// What the service needs around it (e.g. `postgresql`, `plc`).
     #[serde(default)]
     pub needs: Vec<String>,
+    /// Files written inside the container before the unit starts (mode 0600,
+    /// owned by root): the secrets the case names, which a real host would
+    /// provision. Absolute paths outside /nix/store.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+    /// A shell script run inside the container as root after the users and
+    /// files exist and before the unit starts: state a real host would have
+    /// from an earlier step (e.g. a seeded database). Non-zero fails the run.
+    #[serde(default)]
+    pub setup: Option<String>,
     /// A scenario: more units of the case, started in this order before
     /// `unit`, each checked for a failure or restart after the check, and
     /// graded. A profile's case uses it to run a whole chain in one container.
@@ -110,6 +121,13 @@ impl SmokeSpec {
             (None, None) => return Err("smoke sets neither `http` nor `command`".into()),
             _ => {}
         }
+        for path in self.files.keys() {
+            if !path.starts_with('/') || path.starts_with("/nix/store") || path.contains("/../") {
+                return Err(format!(
+                    "smoke.files: `{path}` must be an absolute path outside /nix/store"
+                ));
+            }
+        }
         if self.start.contains(&self.unit) {
             return Err(format!(
                 "smoke lists its checked unit `{}` in `start`; it is started last anyway",
@@ -150,6 +168,16 @@ mod tests {
         assert!(bad.is_err(), "a misspelt key must not pass silently");
         let neither: SmokeSpec = serde_json::from_str(r#"{"unit":"x.service"}"#).unwrap();
         assert!(neither.validate().is_err());
+        let store_file: SmokeSpec = serde_json::from_str(
+            r#"{"unit":"x.service","command":"true","files":{"/nix/store/x-key":"k"}}"#,
+        )
+        .unwrap();
+        assert!(store_file.validate().is_err());
+        let secret: SmokeSpec = serde_json::from_str(
+            r#"{"unit":"x.service","command":"true","files":{"/run/secrets/key":"k"}}"#,
+        )
+        .unwrap();
+        assert!(secret.validate().is_ok());
     }
 
     #[test]

@@ -234,16 +234,20 @@ pub fn plan(
         .prefix("atnix-update-")
         .tempdir()
         .map_err(io(&std::env::temp_dir()))?;
+    let mode = GitMode::of_pin(&pin).expect("policy() checked for a git source");
+    let sparse = match &mode {
+        GitMode::Checkout { sparse, .. } => sparse.clone(),
+        GitMode::Archive => Vec::new(),
+    };
     let repo = tmp.path().join("repo.git");
-    let commit = fetch(&url, &target.refname, &repo)?;
+    let commit = fetch(&url, &target.refname, &repo, !sparse.is_empty())?;
     let to = Target { commit, ..target };
-    let repo_str = repo.to_string_lossy().into_owned();
-
-    let mode = match &pin.source {
-        Source::Git(g) => GitMode::Checkout {
-            submodules: g.fetch_submodules.unwrap_or(false),
-        },
-        _ => GitMode::Archive,
+    // A sparse pin's local copy has no blobs (they may not all be fetchable):
+    // its tree is fetched from upstream again, only the cone's blobs.
+    let repo_str = if sparse.is_empty() {
+        repo.to_string_lossy().into_owned()
+    } else {
+        url.clone()
     };
     let hash = atnix_prefetch::prefetch_git(&repo_str, &to.commit, mode)?.hash;
     let mut fields: Vec<(&'static str, Value)> = vec![
@@ -263,7 +267,7 @@ pub fn plan(
     let needs_tree = pin.dependency_hash().is_some() || kept_lock.is_file() || opts.build;
     let src = tmp.path().join("src");
     if needs_tree {
-        atnix_prefetch::checkout(&repo_str, &to.commit, false, &src)?;
+        atnix_prefetch::checkout(&repo_str, &to.commit, false, &sparse, &src)?;
     }
     if let Some((key, _)) = pin.dependency_hash() {
         let hash = match key {
@@ -311,28 +315,32 @@ pub fn plan(
 
 /// Fetches `refname` from `url` (shallow) into a new bare repository at
 /// `repo` and returns the commit it names.
-fn fetch(url: &str, refname: &str, repo: &Path) -> Result<String, Error> {
+/// Fetches `refname` of `url` shallowly into a new bare repository at `repo`;
+/// `blobless` leaves the blobs out (a partial clone, for sparse pins, whose
+/// upstream may lack some), keeping the commit and its trees.
+fn fetch(url: &str, refname: &str, repo: &Path, blobless: bool) -> Result<String, Error> {
     git(
         None,
         url,
         "init",
         &["init", "-q", "--bare", &repo.to_string_lossy()],
     )?;
-    git(
-        Some(repo),
-        url,
-        "fetch",
-        &[
-            "fetch",
-            "-q",
-            "--depth",
-            "1",
-            "--no-tags",
-            "--",
+    if blobless {
+        // `--filter` needs a named remote, which becomes the promisor.
+        git(
+            Some(repo),
             url,
-            refname,
-        ],
-    )?;
+            "remote add",
+            &["remote", "add", "origin", url],
+        )?;
+    }
+    let mut args = vec!["fetch", "-q", "--depth", "1", "--no-tags"];
+    if blobless {
+        args.extend(["--filter=blob:none", "origin", refname]);
+    } else {
+        args.extend(["--", url, refname]);
+    }
+    git(Some(repo), url, "fetch", &args)?;
     let out = git(
         Some(repo),
         url,

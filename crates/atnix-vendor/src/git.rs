@@ -66,7 +66,8 @@ fn checkout_into_cache(url: &str, rev: &str, cache: &Cache) -> Result<()> {
         .map_err(|e| Error::io(&tmp_root, e))?;
     let work = tmp.path().join("checkout");
 
-    let head = atnix_prefetch::checkout(url, rev, true, &work).map_err(|e| fail(e.to_string()))?;
+    let head =
+        atnix_prefetch::checkout(url, rev, true, &[], &work).map_err(|e| fail(e.to_string()))?;
     if head != rev {
         return Err(fail(format!("checked out {head} instead")));
     }

@@ -307,6 +307,85 @@ fn checkout_modes_match_independent_checkouts() {
     assert_ne!(nix_hash_sri(&full), nix_hash_sri(&plain));
 }
 
+#[test]
+fn sparse_checkout_keeps_the_cone_only() {
+    let env = Env::new();
+    let (repo, rev) = env.make_repo();
+    // fetchgit's sparseCheckout in cone mode: every top-level file and the
+    // named directories, nothing of the other directories or submodules.
+    let expected = independent_checkout(&env, &repo, &rev, false, "cone");
+    for dir in ["links", "ignored-dir", "vendor"] {
+        let d = expected.join(dir);
+        if d.exists() {
+            fs::remove_dir_all(&d).unwrap();
+        }
+    }
+    assert!(expected.join("README").is_file() && expected.join("bin/run").is_file());
+    let pin = env.pin(&[
+        repo.to_str().unwrap(),
+        "--rev",
+        &rev,
+        "--checkout",
+        "--sparse",
+        "bin",
+    ]);
+    assert_eq!(pin["hash"], nix_hash_sri(&expected).as_str());
+    assert_eq!(pin["sparseCheckout"], serde_json::json!(["bin"]));
+
+    let out = env.atnix(&[
+        repo.to_str().unwrap(),
+        "--rev",
+        &rev,
+        "--checkout",
+        "--sparse=-x",
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("sparse checkout directory \"-x\""), "{err}");
+}
+
+#[test]
+fn sparse_checkout_needs_no_blob_outside_the_cone() {
+    // A repository missing a blob outside the cone (as a mirror that leaves
+    // out large files is) still pins, when its server allows filters.
+    let env = Env::new();
+    let mut cfg = fs::read_to_string(&env.gitconfig).unwrap();
+    cfg.push_str("[uploadpack]\n\tallowFilter = true\n");
+    fs::write(&env.gitconfig, cfg).unwrap();
+    let repo = env.root.join("holey");
+    fs::create_dir_all(&repo).unwrap();
+    env.git(&repo, &["init", "-q"]);
+    write(&repo.join("README"), "top\n", 0o644);
+    write(&repo.join("keep/a.txt"), "kept\n", 0o644);
+    write(
+        &repo.join("big/image.png"),
+        "absent from the mirror\n",
+        0o644,
+    );
+    env.git(&repo, &["add", "."]);
+    env.git(&repo, &["commit", "-q", "-m", "c"]);
+    let rev = env.git(&repo, &["rev-parse", "HEAD"]);
+    let blob = env.git(&repo, &["rev-parse", "HEAD:big/image.png"]);
+    let loose = repo.join(".git/objects").join(&blob[..2]).join(&blob[2..]);
+    fs::remove_file(&loose).unwrap();
+
+    let expected = env.root.join("expected");
+    write(&expected.join("README"), "top\n", 0o644);
+    write(&expected.join("keep/a.txt"), "kept\n", 0o644);
+    let pin = env.pin(&[
+        repo.to_str().unwrap(),
+        "--rev",
+        &rev,
+        "--checkout",
+        "--sparse",
+        "keep",
+    ]);
+    assert_eq!(pin["hash"], nix_hash_sri(&expected).as_str());
+    // The whole tree cannot be had: the plain checkout fails.
+    let out = env.atnix(&[repo.to_str().unwrap(), "--rev", &rev, "--checkout"]);
+    assert!(!out.status.success());
+}
+
 const SOURCE_JSON: &str = r#"{
   "fetcher": "github",
   "owner": "example",

@@ -312,3 +312,58 @@ fn branch_head_takes_the_commit_date() {
     assert_eq!(pin["rev"], env.commit("v1.1.0"));
     assert_eq!(pin["version"], "1.0.0-unstable-2024-01-02");
 }
+
+#[test]
+fn sparse_git_pin_keeps_its_cone() {
+    // A fetchgit pin of one directory, whose upstream lacks a blob outside
+    // it: the update fetches no blob it does not hash, and hashes the cone.
+    let env = Env::new(&["1.0.0"]);
+    let mut cfg = fs::read_to_string(env.home.join(".gitconfig")).unwrap();
+    cfg.push_str("[uploadpack]\n\tallowFilter = true\n");
+    fs::write(env.home.join(".gitconfig"), cfg).unwrap();
+    let up = env.upstream.clone();
+    fs::create_dir_all(up.join("extra")).unwrap();
+    fs::write(up.join("extra/big.bin"), "not in any snapshot\n").unwrap();
+    env.git(&up, &["add", "-A"]);
+    env.git_dated(
+        &up,
+        "2024-02-01T00:00:00Z",
+        &["commit", "-q", "-m", "extra"],
+    );
+    let head = env.git(&up, &["rev-parse", "HEAD"]).trim().to_owned();
+    let blob = env.git(&up, &["rev-parse", "HEAD:extra/big.bin"]);
+    let blob = blob.trim();
+    fs::remove_file(up.join(".git/objects").join(&blob[..2]).join(&blob[2..])).unwrap();
+
+    // The cone: every top-level file and src/, as a checkout.
+    let expected = env.home.join("expected");
+    for file in ["Cargo.toml", "Cargo.lock", "src/main.rs"] {
+        let text = env.git(&up, &["show", &format!("{}:{file}", env.commit("v1.0.0"))]);
+        fs::create_dir_all(expected.join(file).parent().unwrap()).unwrap();
+        fs::write(expected.join(file), text).unwrap();
+    }
+    let hashed = Command::new(env!("CARGO_BIN_EXE_atnix"))
+        .arg("hash")
+        .arg(&expected)
+        .output()
+        .unwrap();
+    assert!(hashed.status.success());
+    let expected_hash = String::from_utf8(hashed.stdout).unwrap().trim().to_owned();
+
+    let doc = serde_json::json!({
+        "fetcher": "git",
+        "url": "https://github.com/atnix-test/demo.git",
+        "rev": env.commit("v1.0.0"),
+        "hash": "sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+        "sparseCheckout": ["src"],
+        "version": "1.0.0",
+        "update": { "policy": "branch-head", "branch": "main" }
+    });
+    fs::write(env.source_json(), doc.to_string()).unwrap();
+    let (out, text) = env.update(&["demo", "--write"]);
+    assert!(out.status.success(), "{text}");
+    let pin = env.read_pin();
+    assert_eq!(pin["rev"], head.as_str());
+    assert_eq!(pin["hash"], expected_hash.as_str());
+    assert_eq!(pin["sparseCheckout"], serde_json::json!(["src"]));
+}

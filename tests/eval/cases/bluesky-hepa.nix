@@ -14,8 +14,8 @@
           relayHost = "ws://127.0.0.1:2470";
         };
         # A relay for hepa to follow: hepa exits when its relay is
-        # out of reach, and a case cannot enable a second atnix module, so the
-        # relay binary runs as a plain unit here.
+        # out of reach; the relay binary runs as a plain unit
+        # here, with nothing of the relay module to configure.
         systemd.services.hepa-smoke-relay = {
           wantedBy = [ "multi-user.target" ];
           # The shared preset: render and harden grade this unit too.

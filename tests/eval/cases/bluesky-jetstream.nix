@@ -14,8 +14,8 @@
           relayUrl = "http://127.0.0.1:2470";
         };
         # A relay for jetstream to follow: jetstream exits when its relay is
-        # out of reach, and a case cannot enable a second atnix module, so the
-        # relay binary runs as a plain unit here.
+        # out of reach; the relay binary runs as a plain unit
+        # here, with nothing of the relay module to configure.
         systemd.services.jetstream-smoke-relay = {
           wantedBy = [ "multi-user.target" ];
           # The shared preset: render and harden grade this unit too.

@@ -104,6 +104,55 @@
       };
       expectAssertion = "set database.type = \"postgresql\", or unset urlFile";
     };
+    # A database elsewhere: the URL in the store, the password as a credential.
+    remote-postgresql-url.config = {
+      services.bluesky.relay = {
+        enable = true;
+        database = {
+          type = "postgresql";
+          url = "postgres://relay@db.example.com:5432/relay?sslmode=verify-full&sslrootcert=/etc/ssl/db-ca.pem";
+          passwordFile = "/run/secrets/relay-db-password";
+        };
+      };
+    };
+    bad-password-in-url = {
+      config = {
+        services.bluesky.relay = {
+          enable = true;
+          database = {
+            type = "postgresql";
+            url = "postgres://relay:hunter2@db.example.com/relay";
+          };
+        };
+      };
+      expectAssertion = "remove it from the URL and set services.bluesky.relay.database.passwordFile";
+    };
+    bad-url-and-url-file = {
+      config = {
+        services.bluesky.relay = {
+          enable = true;
+          database = {
+            type = "postgresql";
+            url = "postgres://relay@db.example.com/relay";
+            urlFile = "/run/secrets/relay-db-url";
+          };
+        };
+      };
+      expectAssertion = "leave services.bluesky.relay.database.urlFile unset (one URL only)";
+    };
+    bad-password-without-url = {
+      config = {
+        services.bluesky.relay = {
+          enable = true;
+          database = {
+            type = "postgresql";
+            urlFile = "/run/secrets/relay-db-url";
+            passwordFile = "/run/secrets/relay-db-password";
+          };
+        };
+      };
+      expectAssertion = "passwordFile is only read with services.bluesky.relay.database.url";
+    };
     bad-local-postgresql-disabled = {
       config = {
         services.bluesky.relay = {

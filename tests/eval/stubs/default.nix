@@ -10,4 +10,5 @@
   ./restic.nix
   ./grafana-journald.nix
   ./caddy.nix
+  ./haproxy-garage-alertmanager.nix
 ]

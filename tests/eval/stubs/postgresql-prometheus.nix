@@ -326,6 +326,19 @@ in
     };
   };
 
+  # postgresql.nix sets these plainly (not mkDefault) when enabled: a
+  # configuration setting listen_addresses needs mkForce there too.
+  config.services.postgresql = lib.mkIf pg.enable {
+    settings.listen_addresses = if pg.enableTCPIP then "*" else "localhost";
+    authentication = lib.mkAfter ''
+      # default value of services.postgresql.authentication
+      local all postgres         peer map=postgres
+      local all all              peer
+      host  all all 127.0.0.1/32 md5
+      host  all all ::1/128      md5
+    '';
+  };
+
   config.users = lib.mkIf prom.enable {
     users.prometheus = {
       description = "Prometheus daemon user";

@@ -21,6 +21,10 @@ pub struct Args {
     /// With --checkout: check out submodules recursively (fetchgit's fetchSubmodules).
     #[arg(long, requires = "checkout")]
     pub submodules: bool,
+    /// With --checkout: check out only this directory (repeatable), in cone mode with every
+    /// top-level file, fetching only its blobs (fetchgit's sparseCheckout).
+    #[arg(long, value_name = "DIR", requires = "checkout")]
+    pub sparse: Vec<String>,
     /// Pin a URL instead: fetchurl's flat hash (file:// works too).
     #[arg(long, conflicts_with_all = ["repo", "rev", "checkout"])]
     pub url: Option<String>,
@@ -61,11 +65,12 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let mode = if args.checkout {
             GitMode::Checkout {
                 submodules: args.submodules,
+                sparse: args.sparse.clone(),
             }
         } else {
             GitMode::Archive
         };
-        let got = atnix_prefetch::prefetch_git(repo, rev, mode)
+        let got = atnix_prefetch::prefetch_git(repo, rev, mode.clone())
             .with_context(|| format!("cannot prefetch rev {rev}"))?;
         let is_url = !Path::new(repo).exists();
         let mut pin: Fields = Vec::new();
@@ -110,7 +115,13 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         let hash = Value::from(got.hash.to_sri());
         pin.push(("rev", rev.clone()));
         pin.push(("hash", hash.clone()));
-        (pin, vec![("rev", rev), ("hash", hash)], fetcher)
+        let mut updates = vec![("rev", rev), ("hash", hash)];
+        if !args.sparse.is_empty() {
+            let sparse = Value::from(args.sparse.clone());
+            pin.push(("sparseCheckout", sparse.clone()));
+            updates.push(("sparseCheckout", sparse));
+        }
+        (pin, updates, fetcher)
     };
 
     if let (Some(path), Some(existing)) = (&args.write, existing_fetcher) {
