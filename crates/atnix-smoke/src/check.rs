@@ -177,10 +177,16 @@ fn cycle(
     let name = format!("atnix-smoke-{}-{index}", std::process::id());
     let scratch = opts.work_dir.join(&name);
     fs::create_dir_all(scratch.join("units")).map_err(|e| e.to_string())?;
-    // A scenario's optional unit whose programs no local build provides is
-    // left out (not installed, not started), and said so.
+    // A scenario installs the units it starts, no others: a profile renders
+    // more than one run needs (e.g. a database the scenario replaces with a
+    // stand-in). Its optional unit whose programs no local build provides is
+    // left out too (not installed, not started), and said so.
+    let scenario = !spec.start.is_empty();
     let mut units: Vec<&RenderedUnit> = Vec::new();
     for unit in &service.units {
+        if scenario && !spec.started().any(|u| u == unit.unit) {
+            continue;
+        }
         if spec.optional.contains(&unit.unit) {
             let missing = unit_missing(unit, rendered, opts, &scratch)?;
             if !missing.is_empty() {
@@ -321,7 +327,6 @@ fn cycle(
             ));
         }
     }
-    let scenario = !spec.start.is_empty();
 
     // Health check, giving up early if the unit dies.
     let deadline = start + opts.health_timeout;
@@ -347,7 +352,10 @@ fn cycle(
                 break Ok(());
             }
             Err(e) if Instant::now() > deadline => break Err(e),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => {
+                tracing::info!("{}: check failed, retrying: {e}", spec.unit);
+                std::thread::sleep(Duration::from_millis(200));
+            }
         }
     };
     // Still up, never restarted, after the settle time.

@@ -41,7 +41,8 @@ pub struct SmokeSpec {
     pub setup: Option<String>,
     /// A scenario: more units of the case, started in this order before
     /// `unit`, each checked for a failure or restart after the check, and
-    /// graded. A profile's case uses it to run a whole chain in one container.
+    /// graded. Only the units it starts are installed. A profile's case uses
+    /// it to run a whole chain in one container.
     #[serde(default)]
     pub start: Vec<String>,
     /// Units of `start` left out, with a loud line, when no local build

@@ -225,6 +225,10 @@ fn systemd_scenario_starts_units_in_order_skips_an_absent_optional_one_and_grade
             && stdout.contains("/nix/store/00000000000000000000000000000000-absent-1.0/bin/absent"),
         "the skipped unit and its missing program are named: {stdout}"
     );
+    assert!(
+        !stdout.contains("scenario-unused"),
+        "a unit the scenario does not start is not installed, so its absent program does not matter: {stdout}"
+    );
     // Both started units are graded inside the container, the backend even
     // though the check stopped it.
     for unit in ["scenario-backend.service", "scenario-front.service"] {

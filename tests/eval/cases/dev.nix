@@ -28,12 +28,13 @@
     };
     # What `atnix smoke dev` runs: the profile as it is, plus a PLC directory.
     smoke.config = {
-      # TEST-ONLY stand-in for a PLC directory until services.bluesky.plc
-      # lands: tests/pds/fake-plc.js (validates operations with
-      # @did-plc/lib, serves Multikey documents, which jetstream needs),
-      # placed inside the smoke stand-in of bluesky-pds by
-      # tests/pds/smoke-bins.sh. To use the real one, replace this unit with
-      # `services.bluesky.plc.enable = true;` and name its unit in `start`.
+      # TEST-ONLY stand-in for a PLC directory: tests/pds/fake-plc.js
+      # (validates operations with @did-plc/lib, serves Multikey documents,
+      # which jetstream needs), placed inside the smoke stand-in of
+      # bluesky-pds by tests/pds/smoke-bins.sh. A scenario installs only the
+      # units it starts, so a PLC service the profile may enable is left
+      # alone; to run that one instead, put its unit in `start` in place of
+      # fake-plc.service (and what it needs, e.g. postgresql.service).
       systemd.services.fake-plc = {
         description = "PLC directory stand-in for atnix smoke (test only)";
         before = [ "pds.service" ];
