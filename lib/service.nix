@@ -41,6 +41,13 @@
 #   localPostgres unit                 a local PostgreSQL database and role
 #                                      named `unit`, peer authentication
 #   localPostgresUrl unit              its URL over /run/postgresql
+#   mkCreateLocallyOption { unit, vars ? [ "DATABASE_URL" ], note ? "" }
+#                                      `database.createLocally` (default
+#                                      true: localPostgres); false takes
+#                                      `vars` from environmentFiles
+#   createLocallyAssertion { cfg, opt, vars ? [ "DATABASE_URL" ] }
+#                                      false without environmentFiles fails
+#                                      and names `vars`
 #
 # Module builder, the usual way to write a service module (through
 # ./service-module.nix, which supplies the arguments):
@@ -144,6 +151,40 @@ rec {
   # `localPostgresUrl unit` (libpq and tokio-postgres both read `host=` as
   # the socket directory and default the role to the OS user).
   localPostgresUrl = unit: "postgres:///${unit}?host=/run/postgresql";
+
+  # "A, B and C"
+  joinAnd =
+    xs:
+    if lib.length xs < 2 then
+      lib.concatStrings xs
+    else
+      "${lib.concatStringsSep ", " (lib.init xs)} and ${lib.last xs}";
+  mkCreateLocallyOption =
+    {
+      unit,
+      vars ? [ "DATABASE_URL" ],
+      note ? "",
+    }:
+    mkOption {
+      type = types.bool;
+      default = true;
+      description = ''
+        Create the database `${unit}` and its owner role in the local
+        `services.postgresql` and connect as the unit's user over the
+        socket (peer authentication, no password). False: put
+        ${joinAnd (map (v: "`${v}`") vars)} in one of `environmentFiles`.${note}
+      '';
+    };
+  createLocallyAssertion =
+    {
+      cfg,
+      opt,
+      vars ? [ "DATABASE_URL" ],
+    }:
+    {
+      assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
+      message = "${opt}.database.createLocally is false: put ${joinAnd vars} in a file listed in ${opt}.environmentFiles.";
+    };
   localPostgres = unit: {
     services.postgresql = {
       enable = true;

@@ -1,21 +1,20 @@
 # dev: a whole ATProto network on one host, on loopback, to develop against
-# (docs/dev.md): PDS -> relay -> jetstream -> spacedust, and the exporter
-# probing each. Ports:
+# (docs/dev.md): PLC directory, PDS -> relay -> jetstream -> spacedust, and
+# the exporter probing each. Ports:
 #
-#   PLC directory  127.0.0.1:2582  (yours: see below)
+#   PLC directory  127.0.0.1:2582  (services.bluesky.plc, PostgreSQL)
 #   PDS            127.0.0.1:2583  (hostname `localhost`, handles `.test`)
 #   relay          127.0.0.1:2470  (metrics 2471)
 #   jetstream      127.0.0.1:6008  (debug/metrics 6009)
 #   spacedust      127.0.0.1:8080
 #   exporter       127.0.0.1:9197  (modules pds, relay_dev, jetstream, plc)
 #
-# The PLC directory is not started by this profile: no did:plc server is
-# packaged in atnix yet (the reference server, bluesky-social/did-method-plc,
-# is on npm only as @did-plc/server 0.0.1 of 2023, a library without a
-# program, and it needs PostgreSQL; allegedly only wraps such a server). Run
-# one at `didPlcUrl`; it must serve DID documents with Multikey verification
-# methods, the only kind jetstream reads. The VM test (tests/nixos/dev.nix)
-# uses a small stand-in.
+# The PLC directory is the reference did:plc server (did-method-plc, the one
+# plc.directory runs) on the local PostgreSQL: it checks every operation's
+# signature as the real network does, and serves DID documents with
+# Multikey verification methods, the only kind jetstream reads. The PDS, the
+# relay and jetstream all resolve DIDs from it, so no account of the dev
+# network reaches plc.directory.
 #
 # Everything is lib.mkDefault. Relaxations for local work, each needed:
 # - PDS_DEV_MODE: the PDS's public URL is http://localhost, which its OAuth
@@ -31,6 +30,8 @@ let
   plc = "http://127.0.0.1:2582";
 in
 {
+  services.bluesky.plc.enable = mkDefault true;
+
   services.bluesky.pds = {
     enable = mkDefault true;
     hostname = mkDefault "localhost";
@@ -66,6 +67,7 @@ in
   # Start along the chain: jetstream backfills from the relay's listRepos
   # first, and a consumer that starts before its source only retries.
   systemd.services = {
+    pds.after = [ "bluesky-plc.service" ];
     bluesky-relay.after = [ "pds.service" ];
     bluesky-jetstream.after = [ "bluesky-relay.service" ];
     microcosm-spacedust.after = [ "bluesky-jetstream.service" ];

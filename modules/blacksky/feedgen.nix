@@ -22,6 +22,12 @@ import ../../lib/service-module.nix (
     inherit (lib) mkOption types;
     unit = "blacksky-feedgen";
     localUrl = svc.localPostgresUrl unit;
+    # The writer and the two read replicas.
+    dbVars = [
+      "DATABASE_URL"
+      "READ_REPLICA_URL_1"
+      "READ_REPLICA_URL_2"
+    ];
   in
   {
     path = [
@@ -68,16 +74,9 @@ import ../../lib/service-module.nix (
           every request.
         '';
       };
-      database.createLocally = mkOption {
-        type = types.bool;
-        default = true;
-        description = ''
-          Create the database `${unit}` and its owner role in the local
-          `services.postgresql` and connect as the unit's user over the
-          socket (peer authentication, no password). False: put
-          `DATABASE_URL` (and `READ_REPLICA_URL_1`, `READ_REPLICA_URL_2`) in
-          one of `environmentFiles`.
-        '';
+      database.createLocally = svc.mkCreateLocallyOption {
+        inherit unit;
+        vars = dbVars;
       };
     };
 
@@ -91,10 +90,10 @@ import ../../lib/service-module.nix (
           assertion = cfg.hostname != null;
           message = "${opt}.hostname is not set: set it to the feed generator's public hostname, e.g. \"feeds.example.com\".";
         }
-        {
-          assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
-          message = "${opt}.database.createLocally is false: put DATABASE_URL, READ_REPLICA_URL_1 and READ_REPLICA_URL_2 in a file listed in ${opt}.environmentFiles.";
-        }
+        (svc.createLocallyAssertion {
+          inherit cfg opt;
+          vars = dbVars;
+        })
       ];
       credentials.rsky-api-key = cfg.apiKeyFile;
       # diesel migration run applies what is pending and records it in

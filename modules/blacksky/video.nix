@@ -95,16 +95,7 @@ import ../../lib/service-module.nix (
       maxVideoDuration = int 90 "Longest video, seconds (`MAX_VIDEO_DURATION`; upstream's default).";
       dailyVideoLimit = int 25 "Uploads per user and day (`DAILY_VIDEO_LIMIT`; upstream's default).";
       dailyByteLimit = int 10737418240 "Bytes uploaded per user and day (`DAILY_BYTE_LIMIT`; upstream's default).";
-      database.createLocally = mkOption {
-        type = types.bool;
-        default = true;
-        description = ''
-          Create the database `${unit}` and its owner role in the local
-          `services.postgresql` and connect as the unit's user over the
-          socket (peer authentication, no password). False: put
-          `DATABASE_URL` in one of `environmentFiles`.
-        '';
-      };
+      database.createLocally = svc.mkCreateLocallyOption { inherit unit; };
     };
 
     service = {
@@ -125,10 +116,7 @@ import ../../lib/service-module.nix (
           assertion = !cfg.bunny.tokenAuth || cfg.bunny.tokenKeyFile != null;
           message = "${opt}.bunny.tokenKeyFile is not set: set it to a file holding the Bunny URL token key, or set ${opt}.bunny.tokenAuth = false for a pull zone without token authentication.";
         }
-        {
-          assertion = cfg.database.createLocally || cfg.environmentFiles != [ ];
-          message = "${opt}.database.createLocally is false: put DATABASE_URL in a file listed in ${opt}.environmentFiles.";
-        }
+        (svc.createLocallyAssertion { inherit cfg opt; })
       ];
       credentials = {
         bunny-api-key = cfg.bunny.apiKeyFile;

@@ -82,6 +82,9 @@ in
     bin = "wintermute";
     description = "Monolithic indexer combining ingester, backfiller, and indexer";
     license = asl20;
+    # Upstream's SQL migrations, applied by hand upstream: the module's
+    # pre-start applies the three the indexer's queries need.
+    migrations = true;
   };
   palomar-sync = {
     crate = "palomar-sync";

@@ -500,6 +500,10 @@ let
       };
       fetchPnpmDeps = fetcher "pnpm-deps";
       pnpmConfigHook = mkPackage "pnpm-config-hook";
+      # pkgs/build-support/node/fetch-yarn-deps/default.nix
+      fetchYarnDeps = fetcher "yarn-deps";
+      yarnConfigHook = mkPackage "yarn-config-hook";
+      yarnBuildHook = mkPackage "yarn-build-hook";
       npmHooks = {
         npmConfigHook = mkPackage "npm-config-hook";
         npmInstallHook = mkPackage "npm-install-hook";

@@ -1,7 +1,8 @@
 # profiles/dev: an account and a post on the PDS travel through the relay and
 # jetstream; a like of the post reaches spacedust as a link; the exporter
-# probes the PDS and the relay, and sees the relay down once it is stopped.
-# The PLC directory is the VM tests' stand-in (profiles/dev.nix says why).
+# probes the PLC directory, the PDS and the relay, and sees the relay down
+# once it is stopped. The account's DID is registered in, and resolved from,
+# the profile's own PLC directory (services.bluesky.plc).
 # Run by the flake with every atnix module imported (see ./default.nix).
 { lib, ... }:
 {
@@ -14,8 +15,6 @@
     in
     {
       imports = [ ../../profiles/dev.nix ];
-      systemd.services.fake-plc = (import ./_pds-fakes.nix { inherit pkgs; }).plcService;
-      systemd.services.pds.after = [ "fake-plc.service" ];
       environment.systemPackages = [
         pkgs.curl
         pkgs.jq
@@ -27,9 +26,9 @@
   testScript = ''
     import json, urllib.parse
 
-    for unit in ["fake-plc", "pds", "bluesky-relay", "bluesky-jetstream", "microcosm-spacedust", "atproto-exporter"]:
+    for unit in ["postgresql", "bluesky-plc", "pds", "bluesky-relay", "bluesky-jetstream", "microcosm-spacedust", "atproto-exporter"]:
         machine.wait_for_unit(f"{unit}.service")
-    for port in [2583, 2470, 6008, 8080, 9197]:
+    for port in [2582, 2583, 2470, 6008, 8080, 9197]:
         machine.wait_for_open_port(port)
 
     # The relay subscribed to the PDS from its host table.
@@ -46,6 +45,10 @@
         f"{pds}/com.atproto.server.createAccount"
     ))
     did, jwt = account["did"], account["accessJwt"]
+    # The PDS registered the DID with the profile's PLC directory.
+    machine.succeed(
+        f"curl --fail -s http://127.0.0.1:2582/{did} | jq -e '.id == \"{did}\" and (.alsoKnownAs | index(\"at://alice.test\"))'"
+    )
 
     def create(collection, record):
         body = json.dumps({"repo": did, "collection": collection, "record": record})
@@ -90,6 +93,9 @@
     )
 
     probe = "curl --fail -s 'http://127.0.0.1:9197/probe?module={}&target={}'"
+    machine.wait_until_succeeds(
+        probe.format("plc", "http://127.0.0.1:2582") + " | grep -qx 'probe_success 1'", timeout=60
+    )
     machine.wait_until_succeeds(
         probe.format("pds", "http://127.0.0.1:2583") + " | grep -qx 'probe_success 1'", timeout=60
     )

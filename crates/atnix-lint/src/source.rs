@@ -14,6 +14,7 @@ const HASH_KEYS: &[&str] = &[
     "npmDepsHash",
     "pnpmDepsHash",
     "pnpmCacheHash",
+    "yarnDepsHash",
 ];
 
 const BRANCH_NAMES: &[&str] = &["main", "master", "HEAD", "trunk", "develop"];

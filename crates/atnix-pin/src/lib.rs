@@ -170,6 +170,8 @@ pub struct Common {
     pub pnpm_deps_hash: Option<String>,
     /// `fetchPnpmCache`'s hash (lockfile tarballs as downloaded).
     pub pnpm_cache_hash: Option<String>,
+    /// `fetchYarnDeps`' hash (a yarn v1 lockfile's tarballs as downloaded).
+    pub yarn_deps_hash: Option<String>,
     /// How `atnix update` finds a newer upstream commit.
     pub update: Option<Update>,
 }
@@ -229,6 +231,7 @@ impl Common {
             ("npmDepsHash", &self.npm_deps_hash),
             ("pnpmDepsHash", &self.pnpm_deps_hash),
             ("pnpmCacheHash", &self.pnpm_cache_hash),
+            ("yarnDepsHash", &self.yarn_deps_hash),
         ]
         .into_iter()
         .filter_map(|(k, v)| v.as_deref().map(|v| (k, v)))
@@ -664,6 +667,7 @@ mod tests {
                 "npmDepsHash",
                 "pnpmDepsHash",
                 "pnpmCacheHash",
+                "yarnDepsHash",
                 "update"
             ]
         );

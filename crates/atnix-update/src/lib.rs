@@ -274,6 +274,9 @@ pub fn plan(
             "cargoHash" => atnix_vendor::cargo_hash(&src, &opts.cache, &opts.fetch)?,
             "npmDepsHash" => atnix_vendor::npm_hash(&src, &opts.cache, &opts.fetch)?,
             "pnpmCacheHash" => atnix_vendor::pnpm_cache_hash(&src, &opts.cache, &opts.fetch)?,
+            "yarnDepsHash" => {
+                atnix_vendor::yarn_offline_cache_hash(&src, &opts.cache, &opts.fetch)?
+            }
             "vendorHash" => atnix_vendor::go_vendor_hash(
                 &src,
                 &opts.cache,

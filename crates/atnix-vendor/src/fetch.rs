@@ -26,6 +26,22 @@ pub enum Fetch {
 }
 
 impl Fetch {
+    /// One [`Fetch::Tarball`] per distinct digest of `(what, url, digest)`.
+    pub(crate) fn unique_tarballs<'a>(
+        items: impl IntoIterator<Item = (String, &'a str, &'a Digest)>,
+    ) -> Vec<Fetch> {
+        let mut seen = std::collections::BTreeSet::new();
+        items
+            .into_iter()
+            .filter(|(_, _, d)| seen.insert(*d))
+            .map(|(what, url, digest)| Fetch::Tarball {
+                what,
+                url: url.to_owned(),
+                digest: digest.clone(),
+            })
+            .collect()
+    }
+
     pub fn is_cached(&self, cache: &Cache) -> bool {
         match self {
             Fetch::Crate(c) => cache.has_file(&c.checksum),

@@ -21,6 +21,7 @@ mod go;
 mod npm;
 mod pnpm;
 mod tree;
+mod yarn;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -32,6 +33,7 @@ pub use go::{DEFAULT_GOPROXY, GoOptions, GoSum, go_vendor_hash, parse_go_sum};
 pub use npm::{NpmPackage, NpmPlan};
 pub use pnpm::{PnpmPackage, PnpmPlan};
 pub use tree::entry_from_dir;
+pub use yarn::{YarnPackage, YarnPlan};
 
 use atnix_nar::Hash;
 use sha1::Digest as _;
@@ -189,6 +191,18 @@ pub fn npm_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) -> R
 /// `pnpm-lock.yaml`, or the one in a directory (its `pnpmRoot`).
 pub fn pnpm_cache_hash(lockfile_or_dir: &Path, cache: &Cache, opts: &FetchOptions) -> Result<Hash> {
     let plan = PnpmPlan::from_lockfile(&pnpm::locate(lockfile_or_dir)?)?;
+    fetch_all_blocking(&plan.fetches(), cache, opts)?;
+    Ok(atnix_nar::nar_hash_entry(&plan.staging(cache)?)?)
+}
+
+/// The hash of nixpkgs' `fetchYarnDeps` (prefetch-yarn-deps) for a yarn v1
+/// `yarn.lock`, or the one in a source directory.
+pub fn yarn_offline_cache_hash(
+    lockfile_or_dir: &Path,
+    cache: &Cache,
+    opts: &FetchOptions,
+) -> Result<Hash> {
+    let plan = YarnPlan::from_lockfile(&yarn::locate(lockfile_or_dir)?)?;
     fetch_all_blocking(&plan.fetches(), cache, opts)?;
     Ok(atnix_nar::nar_hash_entry(&plan.staging(cache)?)?)
 }

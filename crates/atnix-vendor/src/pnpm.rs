@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use atnix_nar::{Contents, Entry};
+use atnix_nar::Entry;
 use url::Url;
 
 use crate::{Cache, Digest, Error, Fetch, Result};
@@ -186,38 +186,25 @@ impl PnpmPlan {
     }
 
     pub fn fetches(&self) -> Vec<Fetch> {
-        let mut seen = std::collections::BTreeSet::new();
-        self.packages
-            .iter()
-            .filter(|p| seen.insert(p.digest.clone()))
-            .map(|p| Fetch::Tarball {
-                what: format!("package {}", p.key),
-                url: p.url.to_string(),
-                digest: p.digest.clone(),
-            })
-            .collect()
+        Fetch::unique_tarballs(
+            self.packages
+                .iter()
+                .map(|p| (format!("package {}", p.key), p.url.as_str(), &p.digest)),
+        )
     }
 
     /// The fixed-output tree: tarballs by URL path and `nix/pnpm-lock.yaml`.
     pub fn staging(&self, cache: &Cache) -> Result<Entry> {
-        let mut root = Entry::dir();
-        root.insert(
-            b"nix/pnpm-lock.yaml",
-            Entry::File {
-                executable: false,
-                contents: Contents::Bytes(self.lock_bytes.clone()),
-            },
-        );
-        for p in &self.packages {
-            root.insert(
-                cache_path(&p.url).as_bytes(),
-                Entry::File {
-                    executable: false,
-                    contents: Contents::Path(cache.file_path(&p.digest)),
-                },
-            );
-        }
-        Ok(root)
+        let paths: Vec<String> = self.packages.iter().map(|p| cache_path(&p.url)).collect();
+        Ok(crate::tree::lockfile_and_files(
+            cache,
+            "nix/pnpm-lock.yaml",
+            &self.lock_bytes,
+            paths
+                .iter()
+                .map(String::as_str)
+                .zip(self.packages.iter().map(|p| &p.digest)),
+        ))
     }
 }
 

@@ -39,3 +39,32 @@ pub fn entry_from_dir(path: &Path) -> Result<Entry> {
         )))
     }
 }
+
+/// A fixed-output tree of a lockfile (its bytes at `lock_path`) and cache
+/// files, each at its path: the shape of fetchPnpmCache's and fetchYarnDeps'
+/// outputs.
+pub(crate) fn lockfile_and_files<'a>(
+    cache: &crate::Cache,
+    lock_path: &str,
+    lock_bytes: &[u8],
+    files: impl IntoIterator<Item = (&'a str, &'a crate::Digest)>,
+) -> Entry {
+    let mut root = Entry::dir();
+    root.insert(
+        lock_path.as_bytes(),
+        Entry::File {
+            executable: false,
+            contents: Contents::Bytes(lock_bytes.to_vec()),
+        },
+    );
+    for (path, digest) in files {
+        root.insert(
+            path.as_bytes(),
+            Entry::File {
+                executable: false,
+                contents: Contents::Path(cache.file_path(digest)),
+            },
+        );
+    }
+    root
+}

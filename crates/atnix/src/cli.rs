@@ -19,7 +19,7 @@ pub enum Command {
     Hash(cmd::hash::Args),
     /// Pin a git commit or URL as fetchFromGitHub, fetchFromTangled, fetchgit, fetchzip or fetchurl would.
     Prefetch(cmd::prefetch::Args),
-    /// Dependency hashes (cargoHash, npmDepsHash) computed from a lockfile.
+    /// Dependency hashes (cargoHash, npmDepsHash, vendorHash, pnpmCacheHash, yarnDepsHash) computed from a lockfile.
     VendorHash(cmd::vendor_hash::Args),
     /// Lint this repository: Nix syntax, pins, package meta, module options.
     Check(cmd::check::Args),

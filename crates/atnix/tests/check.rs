@@ -68,7 +68,7 @@ fn source_json_shape() {
         "source-json",
         &[
             "pkgs/x/source.json:1 source-json: missing field `repo` (the github fetcher needs it)",
-            "pkgs/x/source.json:6 source-json: unknown field `branch` for the github fetcher; allowed: fetcher, owner, repo, rev, hash, tag, version, cargoHash, vendorHash, npmDepsHash, pnpmDepsHash, pnpmCacheHash, update",
+            "pkgs/x/source.json:6 source-json: unknown field `branch` for the github fetcher; allowed: fetcher, owner, repo, rev, hash, tag, version, cargoHash, vendorHash, npmDepsHash, pnpmDepsHash, pnpmCacheHash, yarnDepsHash, update",
         ],
     );
 }
@@ -448,7 +448,7 @@ fn unknown_fetcher_and_misspelled_field_name_the_file() {
         stdout.lines().collect::<Vec<_>>(),
         [
             "pkgs/x/source.json:2 source-json: unknown fetcher `svn`; one of github, tangled, git, url, crates-io",
-            "pkgs/y/source.json:5 source-json: unknown field `unpak` for the url fetcher; did you mean `unpack`? allowed: fetcher, url, hash, unpack, version, cargoHash, vendorHash, npmDepsHash, pnpmDepsHash, pnpmCacheHash, update",
+            "pkgs/y/source.json:5 source-json: unknown field `unpak` for the url fetcher; did you mean `unpack`? allowed: fetcher, url, hash, unpack, version, cargoHash, vendorHash, npmDepsHash, pnpmDepsHash, pnpmCacheHash, yarnDepsHash, update",
         ],
         "{}",
         String::from_utf8_lossy(&out.stderr)

@@ -5,28 +5,13 @@
 use std::path::{Path, PathBuf};
 
 mod common;
-use common::{atnix, failed, files_under, ok_hash, s};
+use common::{OFFLINE, SOURCE_JSON, atnix, failed, files_under, ok_hash, s, source_json_with};
 
 const CACHE_SIMPLE: &str = "sha256-1fiytx0M1qsn6lNrzKhD6Fjf+6eoWxjtEFLsp8Fo/P8=";
-
-const SOURCE_JSON: &str = r#"{
-  "fetcher": "github",
-  "owner": "o",
-  "repo": "r",
-  "rev": "0123456789abcdef0123456789abcdef01234567",
-  "version": "1.0.0"
-}
-"#;
 
 fn lockfile() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vectors/pnpm/cache-simple/pnpm-lock.yaml")
 }
-
-const OFFLINE: &[(&str, &str)] = &[
-    ("HTTPS_PROXY", "http://127.0.0.1:9"),
-    ("HTTP_PROXY", "http://127.0.0.1:9"),
-    ("ALL_PROXY", "http://127.0.0.1:9"),
-];
 
 #[test]
 fn pnpm_cache_vector_network() {
@@ -49,11 +34,10 @@ fn pnpm_cache_vector_network() {
         &[],
     );
     assert_eq!(ok_hash(&out), CACHE_SIMPLE);
-    let expected = SOURCE_JSON.replace(
-        "\"version\": \"1.0.0\"\n",
-        &format!("\"version\": \"1.0.0\",\n  \"pnpmCacheHash\": \"{CACHE_SIMPLE}\"\n"),
+    assert_eq!(
+        std::fs::read_to_string(&sj).unwrap(),
+        source_json_with("pnpmCacheHash", CACHE_SIMPLE)
     );
-    assert_eq!(std::fs::read_to_string(&sj).unwrap(), expected);
     let out = atnix(
         &[
             "vendor-hash",

@@ -1,4 +1,4 @@
-//! cargoHash, npmDepsHash, buildGoModule's vendorHash and fetchPnpmCache's hash computed without Nix
+//! cargoHash, npmDepsHash, buildGoModule's vendorHash, fetchPnpmCache's and fetchYarnDeps' hash computed without Nix
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -16,6 +16,8 @@ pub enum Kind {
     Go,
     /// The hash of fetchPnpmCache from pnpm-lock.yaml (fetchPnpmDeps is refused).
     Pnpm,
+    /// The hash of fetchYarnDeps (yarnOfflineCache) from a yarn v1 yarn.lock.
+    Yarn,
 }
 
 #[derive(clap::Args, Debug)]
@@ -25,9 +27,9 @@ pub struct Args {
     pub kind: Kind,
     /// The lockfile, or the source directory that holds it.
     /// For go: the source directory (after any patches the package applies).
-    #[arg(value_name = "LOCKFILE_OR_SRC_DIR", required_if_eq_any = [("kind", "cargo"), ("kind", "npm"), ("kind", "go"), ("kind", "pnpm")])]
+    #[arg(value_name = "LOCKFILE_OR_SRC_DIR", required_if_eq_any = [("kind", "cargo"), ("kind", "npm"), ("kind", "go"), ("kind", "pnpm"), ("kind", "yarn")])]
     pub path: Option<PathBuf>,
-    /// Store the hash in this source.json (as "cargoHash", "npmDepsHash", "vendorHash" or "pnpmCacheHash"), keeping its other fields.
+    /// Store the hash in this source.json (as "cargoHash", "npmDepsHash", "vendorHash", "pnpmCacheHash" or "yarnDepsHash"), keeping its other fields.
     #[arg(long, value_name = "SOURCE_JSON")]
     pub write: Option<PathBuf>,
     /// Content-addressed download cache [default: the user's cache directory, e.g. ~/.cache/atnix].
@@ -76,9 +78,9 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
              is not determined by the lockfile. Use npmDepsFetcherVersion = 1, or build once with Nix",
             args.fetcher_version.unwrap_or_default()
         ),
-        Kind::Cargo | Kind::Npm | Kind::Go | Kind::Pnpm => {}
+        Kind::Cargo | Kind::Npm | Kind::Go | Kind::Pnpm | Kind::Yarn => {}
     }
-    if matches!(args.kind, Kind::Cargo | Kind::Go) && args.fetcher_version.is_some() {
+    if matches!(args.kind, Kind::Cargo | Kind::Go | Kind::Yarn) && args.fetcher_version.is_some() {
         bail!("--fetcher-version applies to npm and pnpm only");
     }
     let go_only = args.mod_root != std::path::Path::new(".")
@@ -135,6 +137,10 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
             "pnpmCacheHash",
         ),
         Kind::Npm => (atnix_vendor::npm_hash(&path, &cache, &opts)?, "npmDepsHash"),
+        Kind::Yarn => (
+            atnix_vendor::yarn_offline_cache_hash(&path, &cache, &opts)?,
+            "yarnDepsHash",
+        ),
     };
     let sri = hash.to_sri();
     if let Some(sj) = &args.write {

@@ -62,3 +62,28 @@ pub fn files_under(dir: &Path) -> Vec<PathBuf> {
     }
     out
 }
+
+/// A pin without a dependency hash, for `--write`.
+pub const SOURCE_JSON: &str = r#"{
+  "fetcher": "github",
+  "owner": "o",
+  "repo": "r",
+  "rev": "0123456789abcdef0123456789abcdef01234567",
+  "version": "1.0.0"
+}
+"#;
+
+/// [`SOURCE_JSON`] as `--write` leaves it: `field` appended after `version`.
+pub fn source_json_with(field: &str, hash: &str) -> String {
+    SOURCE_JSON.replace(
+        "\"version\": \"1.0.0\"\n",
+        &format!("\"version\": \"1.0.0\",\n  \"{field}\": \"{hash}\"\n"),
+    )
+}
+
+/// An unusable network for registry downloads: warm runs must not need it.
+pub const OFFLINE: &[(&str, &str)] = &[
+    ("HTTPS_PROXY", "http://127.0.0.1:9"),
+    ("HTTP_PROXY", "http://127.0.0.1:9"),
+    ("ALL_PROXY", "http://127.0.0.1:9"),
+];
