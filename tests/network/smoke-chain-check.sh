@@ -51,9 +51,10 @@ wait_for http://127.0.0.1:2582/_health 30
 wait_for http://127.0.0.1:2583/xrpc/_health 60
 wait_for http://127.0.0.1:2470/xrpc/_health 60
 wait_for http://127.0.0.1:6009/healthz 60
-for _ in $(seq 150); do
+# jetstream first backfills from the relay's listRepos (up to ~75 s seen here).
+for _ in $(seq 180); do
   journalctl -q -u bluesky-jetstream -o cat | grep -q 'steady-state consumer running' && break
-  sleep 0.2
+  sleep 1
 done
 journalctl -q -u bluesky-jetstream -o cat | grep -q 'steady-state consumer running' ||
   fail "jetstream did not reach its steady-state consumer: $(journalctl -q -u bluesky-jetstream -o cat | tail -n 5)"
