@@ -61,6 +61,14 @@ journalctl -q -u bluesky-jetstream -o cat | grep -q 'steady-state consumer runni
 ports=(2582 2583 2470 2471 6008 6009 9197)
 if $spacedust; then
   wait_for http://127.0.0.1:8080/ 60
+  # jetstream refuses subscribers until it is steady, and spacedust backs off
+  # up to 30 s between attempts: a post before it reconnects is missed.
+  for _ in $(seq 60); do
+    journalctl -q -u microcosm-spacedust -o cat | grep -q 'jetstream connected' && break
+    sleep 1
+  done
+  journalctl -q -u microcosm-spacedust -o cat | grep -q 'jetstream connected' ||
+    fail "spacedust did not connect to jetstream: $(journalctl -q -u microcosm-spacedust -o cat | tail -n 5)"
   export SPACEDUST_WS=ws://127.0.0.1:8080
   ports+=(8080)
 fi
