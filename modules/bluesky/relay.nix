@@ -96,30 +96,33 @@ import ../../lib/service-module.nix (
       done
     '';
 
+    sqlite = "${pkgs.sqlite}/bin/sqlite3 ${stateDir}/relay.sqlite";
     # The relay reads its hosts once, at start (ResubscribeAllHosts), and
     # creates its tables itself (gorm AutoMigrate): on the first start it
     # runs once until healthy, then the rows go in before the real start.
-    # Runs inside the unit's script, as the relay's user, with its env.
-    sqlite = "${pkgs.sqlite}/bin/sqlite3 ${stateDir}/relay.sqlite";
-    registerLocalHosts = pkgs.writeShellScript "${unit}-local-hosts" ''
-      set -eu
-      if [ -z "$(${sqlite} "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'host'")" ]; then
-        ${lib.escapeShellArgs argv} &
-        pid=$!
-        for i in $(seq 1 120); do
-          ${lib.getExe pkgs.curl} -fsS -o /dev/null ${apiUrl}/xrpc/_health && break
-          sleep 0.5
+    # Runs inside the unit's script, as the relay's user, with its env: in a
+    # subshell, so its `set -u` and the temporary relay stay there.
+    registerLocalHosts = ''
+      (
+        set -eu
+        if [ -z "$(${sqlite} "SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'host'")" ]; then
+          ${lib.escapeShellArgs argv} &
+          pid=$!
+          for i in $(seq 1 120); do
+            ${lib.getExe pkgs.curl} -fsS -o /dev/null ${apiUrl}/xrpc/_health && break
+            sleep 0.5
+          done
+          kill "$pid"
+          wait "$pid" || : # stopped by us: its exit status says nothing
+        fi
+        for host in ${lib.escapeShellArgs cfg.localHosts}; do
+          # Columns of models.Host; an existing row (the relay keeps its
+          # cursor in last_seq) is left alone.
+          ${sqlite} "INSERT OR IGNORE INTO host (created_at, updated_at, hostname, no_ssl, account_limit, trusted, status, last_seq)
+            VALUES (datetime('now'), datetime('now'), '$host', 1, ${toString cfg.limits.defaultAccountLimit}, 0, 'active', -1)"
+          echo "local host $host registered"
         done
-        kill "$pid"
-        wait "$pid" || : # stopped by us: its exit status says nothing
-      fi
-      for host in ${lib.escapeShellArgs cfg.localHosts}; do
-        # Columns of models.Host; an existing row (the relay keeps its
-        # cursor in last_seq) is left alone.
-        ${sqlite} "INSERT OR IGNORE INTO host (created_at, updated_at, hostname, no_ssl, account_limit, trusted, status, last_seq)
-          VALUES (datetime('now'), datetime('now'), '$host', 1, ${toString cfg.limits.defaultAccountLimit}, 0, 'active', -1)"
-        echo "local host $host registered"
-      done
+      )
     '';
   in
   {
@@ -373,7 +376,7 @@ import ../../lib/service-module.nix (
           PGPASSWORD="$(< "$CREDENTIALS_DIRECTORY/database-password")"
           export PGPASSWORD
         ''}
-        ${lib.optionalString (cfg.localHosts != [ ]) "${registerLocalHosts}"}
+        ${lib.optionalString (cfg.localHosts != [ ]) registerLocalHosts}
         exec ${lib.escapeShellArgs argv}
       '';
       serviceConfig = {

@@ -8,6 +8,9 @@
 #                          (@atproto/pds 0.4.209 from `npm ci --prefix tests/pds/pds-0.4.209`)
 #   OUT/pds/bin/atproto-exporter, OUT/pds/share/atnix-smoke/check.sh
 #                          the exporter build and the check the smoke spec runs
+#   OUT/pds/share/atnix-smoke/chain-check.sh, chain.js, atproto-alerts.yml, promtool
+#                          the check of `atnix smoke dev` (tests/network/smoke-chain-check.sh),
+#                          its client, the alert rules and this host's promtool
 #   OUT/openssl/bin/openssl, OUT/sqlite/bin/sqlite3, OUT/restic/bin/restic
 #                          this host's programs (the container's Debian 12 has
 #                          their libraries but not them)
@@ -21,8 +24,8 @@ node=$(command -v node) || { echo "node (20.x) is not on PATH" >&2; exit 1; }
 [[ $("$node" --version) == v20.* ]] || { echo "@atproto/pds 0.4.x is pinned for Node 20; found $("$node" --version)" >&2; exit 1; }
 modules=$here/pds-0.4.209/node_modules
 [[ -f $modules/@atproto/pds/package.json ]] || { echo "run \`npm ci --prefix tests/pds/pds-0.4.209\` first" >&2; exit 1; }
-for tool in openssl sqlite3 restic; do
-  command -v "$tool" >/dev/null || { echo "$tool is not on PATH (apt-get install $tool)" >&2; exit 1; }
+for tool in openssl sqlite3 restic promtool; do
+  command -v "$tool" >/dev/null || { echo "$tool is not on PATH (Debian packages openssl, sqlite3, restic, prometheus)" >&2; exit 1; }
 done
 
 rm -rf "$out"
@@ -32,6 +35,9 @@ cp "$exporter" "$out/pds/bin/atproto-exporter"
 cp "$here/service-entry.js" "$out/pds/lib/pds/index.js"
 cp "$here/fake-plc.js" "$here/smoke-check.sh" "$out/pds/lib/pds/"
 mv "$out/pds/lib/pds/smoke-check.sh" "$out/pds/share/atnix-smoke/check.sh"
+cp "$here/../network/smoke-chain-check.sh" "$out/pds/share/atnix-smoke/chain-check.sh"
+cp "$here/../network/chain.js" "$here/../../contrib/prometheus/atproto-alerts.yml" "$(command -v promtool)" \
+  "$out/pds/share/atnix-smoke/"
 # Hard links when on one file system: 230 MB of node_modules.
 cp -al "$modules" "$out/pds/lib/pds/node_modules" 2>/dev/null ||
   cp -a "$modules" "$out/pds/lib/pds/node_modules"
@@ -42,7 +48,7 @@ here=$(dirname "$(readlink -f "$0")")
 export NODE_ENV="${NODE_ENV:-production}"
 exec "$here/node" --enable-source-maps "$here/../lib/pds/index.js" "$@"
 SH
-chmod +x "$out/pds/bin/pds" "$out/pds/share/atnix-smoke/check.sh"
+chmod +x "$out/pds/bin/pds" "$out/pds/share/atnix-smoke/check.sh" "$out/pds/share/atnix-smoke/chain-check.sh"
 cp "$(command -v openssl)" "$out/openssl/bin/openssl"
 cp "$(command -v sqlite3)" "$out/sqlite/bin/sqlite3"
 cp "$(command -v restic)" "$out/restic/bin/restic"

@@ -57,7 +57,7 @@ pub struct ModuleNames {
     /// Names in tests/eval/fixtures/default.nix.
     pub fixtures: Vec<String>,
     /// Names in profiles/default.nix: evaluated (with every module imported)
-    /// and held to the same case coverage as modules, but not rendered.
+    /// and held to the same case coverage as modules; rendered only when named.
     #[serde(default)]
     pub profiles: Vec<String>,
 }
@@ -130,7 +130,8 @@ pub struct CaseReport {
 
 #[derive(Debug, Clone)]
 pub struct RunOptions {
-    /// Only this module (name in modules/default.nix or fixtures).
+    /// Only this module (name in modules/default.nix or fixtures, or, for
+    /// `render`, in profiles/default.nix).
     pub module: Option<String>,
     /// Also evaluate tests/eval/fixtures.
     pub fixtures: bool,
@@ -428,11 +429,15 @@ impl Harness {
                 continue;
             }
             let known = if is_fixture {
-                &names.fixtures
+                names.fixtures.contains(&spec.module)
             } else {
-                &names.modules
+                // A profile renders the same units as the modules it sets, so it
+                // is rendered only when named: alone, as `atnix smoke` runs a
+                // scenario, its unit names do not collide.
+                names.modules.contains(&spec.module)
+                    || (opts.module.is_some() && names.profiles.contains(&spec.module))
             };
-            if !known.contains(&spec.module) || !spec.cases.contains_key("minimal") {
+            if !known || !spec.cases.contains_key("minimal") {
                 continue; // `atnix eval` reports these
             }
             jobs.push((spec.module, file, is_fixture, spec.smoke));

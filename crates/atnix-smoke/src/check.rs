@@ -72,6 +72,21 @@ pub struct Outcome {
     pub total: Duration,
     /// How store paths were provided, for the record.
     pub provided: BTreeMap<String, Provided>,
+    /// A scenario's units (`start`, then the checked unit) with their grades.
+    pub units: Vec<UnitGrades>,
+    /// Optional units of a scenario left out, each with the programs no
+    /// local build provides.
+    pub skipped: Vec<(String, Vec<String>)>,
+    /// What a passing check command printed (stdout, then stderr).
+    pub check_output: String,
+}
+
+/// The live and offline grades of one unit a scenario started.
+#[derive(Debug, Clone)]
+pub struct UnitGrades {
+    pub unit: String,
+    pub live: Option<Grade>,
+    pub offline: Option<Grade>,
 }
 
 impl Outcome {
@@ -86,6 +101,9 @@ impl Outcome {
             boot: None,
             total: Duration::ZERO,
             provided: BTreeMap::new(),
+            units: Vec::new(),
+            skipped: Vec::new(),
+            check_output: String::new(),
         }
     }
 }
@@ -159,11 +177,36 @@ fn cycle(
     let name = format!("atnix-smoke-{}-{index}", std::process::id());
     let scratch = opts.work_dir.join(&name);
     fs::create_dir_all(scratch.join("units")).map_err(|e| e.to_string())?;
+    // A scenario installs the units it starts, no others: a profile renders
+    // more than one run needs (e.g. a database the scenario replaces with a
+    // stand-in). Its optional unit whose programs no local build provides is
+    // left out too (not installed, not started), and said so.
+    let scenario = !spec.start.is_empty();
+    let mut units: Vec<&RenderedUnit> = Vec::new();
+    for unit in &service.units {
+        if scenario && !spec.started().any(|u| u == unit.unit) {
+            continue;
+        }
+        if spec.optional.contains(&unit.unit) {
+            let missing = unit_missing(unit, rendered, opts, &scratch)?;
+            if !missing.is_empty() {
+                tracing::warn!(
+                    "SKIPPED {}: no local build of {}",
+                    unit.unit,
+                    missing.join(", ")
+                );
+                outcome.skipped.push((unit.unit.clone(), missing));
+                continue;
+            }
+        }
+        units.push(unit);
+    }
+    let skipped: Vec<&str> = outcome.skipped.iter().map(|(u, _)| u.as_str()).collect();
     let mut parsed = Vec::new();
     let mut binds = Vec::new();
     let mut executables = Vec::new();
     let mut scripts = BTreeMap::new();
-    for unit in &service.units {
+    for unit in units.iter().copied() {
         let src = rendered.unit_path(unit);
         let text = fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
         let staged = scratch.join("units").join(&unit.unit);
@@ -176,6 +219,15 @@ fn cycle(
         executables.extend(unit.executables.iter().cloned());
         scripts.extend(unit.scripts.clone());
     }
+    // NixOS always writes /etc/hosts (networking.hosts); the debootstrapped
+    // root has none, and a program's own resolver (Go's) then asks DNS for
+    // `localhost`, which a private network cannot reach.
+    let hosts = scratch.join("hosts");
+    fs::write(&hosts, ETC_HOSTS).map_err(|e| e.to_string())?;
+    binds.push(crate::container::Bind {
+        host: hosts,
+        target: "/etc/hosts".into(),
+    });
     let tmpfiles = service
         .context
         .as_ref()
@@ -269,42 +321,58 @@ fn cycle(
         }
     }
 
-    let main_unit = service
-        .units
-        .iter()
-        .position(|u| u.unit == spec.unit)
-        .map(|i| parsed[i].clone())
-        .unwrap_or_default();
+    let parsed_of = |name: &str| {
+        units
+            .iter()
+            .position(|u| u.unit == name)
+            .map(|i| parsed[i].clone())
+            .unwrap_or_default()
+    };
+    let main_unit = parsed_of(&spec.unit);
+    let started: Vec<&str> = spec.started().filter(|u| !skipped.contains(u)).collect();
     let start = Instant::now();
-    let out = container
-        .exec(&["timeout", "90", "systemctl", "start", &spec.unit])
-        .map_err(|e| e.to_string())?;
-    if !out.status.success() {
-        return Err(diagnose(
-            &container,
-            &spec.unit,
-            &main_unit,
-            "did not start",
-        ));
+    for unit in &started {
+        let out = container
+            .exec(&["timeout", "90", "systemctl", "start", unit])
+            .map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(diagnose(
+                &container,
+                unit,
+                &parsed_of(unit),
+                "did not start",
+            ));
+        }
     }
 
     // Health check, giving up early if the unit dies.
     let deadline = start + opts.health_timeout;
     let health = loop {
-        let props = show(&container, &spec.unit);
-        if props.get("NRestarts").is_some_and(|n| n != "0") {
-            return Err(diagnose(&container, &spec.unit, &main_unit, "restarted"));
+        for unit in &started {
+            let props = show(&container, unit);
+            if props.get("NRestarts").is_some_and(|n| n != "0") {
+                return Err(diagnose(&container, unit, &parsed_of(unit), "restarted"));
+            }
         }
-        if props
-            .get("ActiveState")
-            .is_some_and(|s| s != "active" && s != "activating")
+        // A scenario's check may stop units itself (e.g. to see a probe fail).
+        let props = show(&container, &spec.unit);
+        if !scenario
+            && props
+                .get("ActiveState")
+                .is_some_and(|s| s != "active" && s != "activating")
         {
             return Err(diagnose(&container, &spec.unit, &main_unit, "stopped"));
         }
-        match health_check(&container, spec) {
-            Ok(()) => break Ok(()),
+        match health_check(&container, spec, &skipped) {
+            Ok(output) => {
+                outcome.check_output = output;
+                break Ok(());
+            }
             Err(e) if Instant::now() > deadline => break Err(e),
-            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => {
+                tracing::info!("{}: check failed, retrying: {e}", spec.unit);
+                std::thread::sleep(Duration::from_millis(200));
+            }
         }
     };
     // Still up, never restarted, after the settle time.
@@ -312,16 +380,40 @@ fn cycle(
     if let Some(wait) = settle_until.checked_duration_since(Instant::now()) {
         std::thread::sleep(wait);
     }
-    let props = show(&container, &spec.unit);
-    if props.get("ActiveState").map(String::as_str) != Some("active")
-        || props.get("NRestarts").map(String::as_str) != Some("0")
-    {
-        return Err(diagnose(
-            &container,
-            &spec.unit,
-            &main_unit,
-            "did not stay up",
-        ));
+    if scenario {
+        // Every unit ran without a failure or a restart; the check may have
+        // stopped some on purpose.
+        for unit in &started {
+            let props = show(&container, unit);
+            if props.get("ActiveState").map(String::as_str) == Some("failed")
+                || props.get("NRestarts").map(String::as_str) != Some("0")
+            {
+                return Err(diagnose(&container, unit, &parsed_of(unit), "failed"));
+            }
+        }
+        for unit in &started {
+            let offline = units
+                .iter()
+                .find(|u| u.unit == *unit)
+                .and_then(|u| offline_grade(&rendered.unit_path(u)).ok());
+            outcome.units.push(UnitGrades {
+                unit: unit.to_string(),
+                live: live_grade(&container, unit).ok(),
+                offline,
+            });
+        }
+    } else {
+        let props = show(&container, &spec.unit);
+        if props.get("ActiveState").map(String::as_str) != Some("active")
+            || props.get("NRestarts").map(String::as_str) != Some("0")
+        {
+            return Err(diagnose(
+                &container,
+                &spec.unit,
+                &main_unit,
+                "did not stay up",
+            ));
+        }
     }
     outcome.live = live_grade(&container, &spec.unit).ok();
     health.map_err(|e| format!("health check failed: {e}"))?;
@@ -330,6 +422,32 @@ fn cycle(
 }
 
 const TMPFILES_CONF: &str = "/etc/tmpfiles.d/atnix-smoke.conf";
+
+/// NixOS's /etc/hosts for `networking.hosts` at its default.
+const ETC_HOSTS: &str = "127.0.0.1 localhost\n::1 localhost\n";
+
+/// The store paths one unit runs that nothing provides.
+fn unit_missing(
+    unit: &RenderedUnit,
+    rendered: &Rendered,
+    opts: &Options,
+    scratch: &Path,
+) -> Result<Vec<String>, String> {
+    let src = rendered.unit_path(unit);
+    let text = fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+    let probe = scratch.join("optional").join(&unit.unit);
+    let placement = store::place(
+        &[UnitFile::parse(&text)],
+        &unit.executables,
+        &unit.scripts,
+        &opts.bins,
+        &opts.rootfs,
+        &probe,
+    )
+    .map_err(|e| e.to_string())?;
+    let _ = fs::remove_dir_all(&probe);
+    Ok(placement.missing)
+}
 
 /// Creates the case's declared users and groups, and any `User=`/`Group=` a
 /// unit names without `DynamicUser=`, as NixOS would have before the unit starts.
@@ -414,7 +532,12 @@ pub(crate) fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
-fn health_check(container: &Container, spec: &SmokeSpec) -> Result<(), String> {
+/// Runs the spec's check once; a command's output comes back when it passes.
+fn health_check(
+    container: &Container,
+    spec: &SmokeSpec,
+    skipped: &[&str],
+) -> Result<String, String> {
     if let Some(http) = &spec.http {
         let url = format!("http://127.0.0.1:{}{}", http.port, http.path);
         let out = container
@@ -432,7 +555,7 @@ fn health_check(container: &Container, spec: &SmokeSpec) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         let code = String::from_utf8_lossy(&out.stdout).trim().to_string();
         if code == http.expect_status.to_string() {
-            Ok(())
+            Ok(String::new())
         } else if code == "000" {
             Err(format!(
                 "GET {url}: no answer (curl exit status {})",
@@ -445,9 +568,17 @@ fn health_check(container: &Container, spec: &SmokeSpec) -> Result<(), String> {
             ))
         }
     } else if let Some(command) = &spec.command {
-        let out = container.sh(command).map_err(|e| e.to_string())?;
+        let command = format!(
+            "ATNIX_SMOKE_SKIPPED={}; export ATNIX_SMOKE_SKIPPED; {command}",
+            shell_quote(&skipped.join(" "))
+        );
+        let out = container.sh(&command).map_err(|e| e.to_string())?;
         if out.status.success() {
-            Ok(())
+            Ok(format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            ))
         } else {
             Err(format!(
                 "`{command}` {}: {}",

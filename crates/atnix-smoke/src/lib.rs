@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-pub use check::{Grade, Options, Outcome, Service};
+pub use check::{Grade, Options, Outcome, Service, UnitGrades};
 pub use container::{await_interrupt_exit, install_interrupt_handler, interrupted};
 pub use spec::{Manifest, Rendered, RenderedCase, RenderedUnit, SmokeSpec};
 
@@ -223,6 +223,9 @@ mod tests {
             boot: None,
             total: Duration::from_millis(3300),
             provided: Default::default(),
+            units: Vec::new(),
+            skipped: Vec::new(),
+            check_output: String::new(),
         };
         let t = table(&[
             o("good.service", true, None),

@@ -39,6 +39,17 @@ pub struct SmokeSpec {
     /// from an earlier step (e.g. a seeded database). Non-zero fails the run.
     #[serde(default)]
     pub setup: Option<String>,
+    /// A scenario: more units of the case, started in this order before
+    /// `unit`, each checked for a failure or restart after the check, and
+    /// graded. Only the units it starts are installed. A profile's case uses
+    /// it to run a whole chain in one container.
+    #[serde(default)]
+    pub start: Vec<String>,
+    /// Units of `start` left out, with a loud line, when no local build
+    /// provides a program they run (a binary too costly to build everywhere).
+    /// The check sees which ones in `ATNIX_SMOKE_SKIPPED` (space-separated).
+    #[serde(default)]
+    pub optional: Vec<String>,
 }
 
 fn default_case() -> String {
@@ -119,7 +130,26 @@ impl SmokeSpec {
                 ));
             }
         }
-        Ok(())
+        if self.start.contains(&self.unit) {
+            return Err(format!(
+                "smoke lists its checked unit `{}` in `start`; it is started last anyway",
+                self.unit
+            ));
+        }
+        match self.optional.iter().find(|u| !self.start.contains(u)) {
+            Some(u) => Err(format!(
+                "smoke's `optional` names `{u}`, which is not in `start`"
+            )),
+            None => Ok(()),
+        }
+    }
+
+    /// Every unit the check starts, in order: `start`, then `unit`.
+    pub fn started(&self) -> impl Iterator<Item = &str> {
+        self.start
+            .iter()
+            .map(String::as_str)
+            .chain(std::iter::once(self.unit.as_str()))
     }
 }
 
@@ -150,6 +180,28 @@ mod tests {
         )
         .unwrap();
         assert!(secret.validate().is_ok());
+    }
+
+    #[test]
+    fn a_scenario_starts_its_units_in_order_and_optional_ones_must_be_started() {
+        let s: SmokeSpec = serde_json::from_str(
+            r#"{"unit":"e.service","command":"true","start":["a.service","b.service"],"optional":["b.service"]}"#,
+        )
+        .unwrap();
+        assert!(s.validate().is_ok());
+        assert_eq!(
+            s.started().collect::<Vec<_>>(),
+            ["a.service", "b.service", "e.service"]
+        );
+        let stray: SmokeSpec = serde_json::from_str(
+            r#"{"unit":"e.service","command":"true","start":["a.service"],"optional":["c.service"]}"#,
+        )
+        .unwrap();
+        assert!(stray.validate().unwrap_err().contains("c.service"));
+        let twice: SmokeSpec =
+            serde_json::from_str(r#"{"unit":"e.service","command":"true","start":["e.service"]}"#)
+                .unwrap();
+        assert!(twice.validate().is_err());
     }
 
     #[test]

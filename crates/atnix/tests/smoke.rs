@@ -202,3 +202,44 @@ fn systemd_missing_rendered_dir_is_named_once_with_nixpkgs_lib_set() {
     );
     assert_eq!(out.status.code(), Some(1));
 }
+
+#[test]
+fn systemd_scenario_starts_units_in_order_skips_an_absent_optional_one_and_grades_each() {
+    prerequisites();
+    let r = repo();
+    let out = Command::new(env!("CARGO_BIN_EXE_atnix"))
+        .current_dir(&r)
+        .args(["smoke", "--rendered"])
+        .arg(r.join("tests/smoke/scenario"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "stdout:\n{stdout}\nstderr:\n{stderr}");
+    assert!(
+        row(&stdout, "scenario-front.service").contains(" PASS "),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SKIPPED scenario-absent.service")
+            && stdout.contains("/nix/store/00000000000000000000000000000000-absent-1.0/bin/absent"),
+        "the skipped unit and its missing program are named: {stdout}"
+    );
+    assert!(
+        !stdout.contains("scenario-unused"),
+        "a unit the scenario does not start is not installed, so its absent program does not matter: {stdout}"
+    );
+    // Both started units are graded inside the container, the backend even
+    // though the check stopped it.
+    for unit in ["scenario-backend.service", "scenario-front.service"] {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(&format!("scenario: {unit} under systemd, live ")))
+            .unwrap_or_else(|| panic!("no grade line for {unit}: {stdout}"));
+        assert!(!line.contains("live -"), "{line}");
+    }
+    assert!(
+        stdout.contains("scenario check: backend and front answered; backend stopped"),
+        "the passing check's output is shown: {stdout}"
+    );
+}

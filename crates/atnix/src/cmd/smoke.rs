@@ -12,7 +12,8 @@ use atnix_smoke::{Options, Rendered};
 
 #[derive(clap::Args, Debug)]
 pub struct Args {
-    /// Units or module names to test (default: every rendered module).
+    /// Units or module names to test (default: every rendered module). A
+    /// profile (profiles/default.nix) is a scenario: name it alone, e.g. `dev`.
     pub units: Vec<String>,
     /// Directory written by `atnix render --out` (default: render now, in this
     /// process, into a scratch directory).
@@ -72,13 +73,27 @@ fn smoke(args: Args) -> anyhow::Result<ExitCode> {
     let rendered = match &args.rendered {
         Some(dir) => Rendered::load(dir)?,
         None => {
-            let opts = super::eval::EvalOpts {
-                nixpkgs_lib: args.nixpkgs_lib.clone(),
-                module: None,
-                repo: args.repo.clone(),
-                jobs: 2,
+            let render = |module: Option<String>| {
+                super::render::render(
+                    &super::eval::EvalOpts {
+                        nixpkgs_lib: args.nixpkgs_lib.clone(),
+                        module,
+                        repo: args.repo.clone(),
+                        jobs: 2,
+                    },
+                    false,
+                )
             };
-            let manifest = super::render::render(&opts, false)?;
+            // One module or profile named: render it alone (a profile is
+            // rendered only this way). A unit name renders nothing alone.
+            let manifest = match args.units.as_slice() {
+                [one] => Some(render(Some(one.clone()))?).filter(|m| !m.units.is_empty()),
+                _ => None,
+            };
+            let manifest = match manifest {
+                Some(m) => m,
+                None => render(None)?,
+            };
             Rendered::write(manifest, &work.path().join("rendered"))?
         }
     };
@@ -147,6 +162,29 @@ fn smoke(args: Args) -> anyhow::Result<ExitCode> {
             opts.rootfs.display()
         ),
         None => println!("root fs: cached ({})", opts.rootfs.display()),
+    }
+    for o in &outcomes {
+        for (unit, missing) in &o.skipped {
+            println!(
+                "SKIPPED {unit} (optional in {}'s scenario): no local build of {}; pass --bin-dir or --bin for it",
+                o.module,
+                missing.join(", ")
+            );
+        }
+        for u in &o.units {
+            let grade =
+                |g: &Option<atnix_smoke::Grade>| g.as_ref().map_or("-".into(), |g| g.to_string());
+            println!(
+                "{}: {} under systemd, live {}, offline {}",
+                o.module,
+                u.unit,
+                grade(&u.live),
+                grade(&u.offline)
+            );
+        }
+        if !o.units.is_empty() && !o.check_output.is_empty() {
+            println!("{} check:\n{}", o.module, o.check_output.trim_end());
+        }
     }
     for o in &outcomes {
         let boot = o
