@@ -70,6 +70,18 @@ import ../../lib/service-module.nix (
     };
 
     options = {
+      workers = mkOption {
+        type = types.ints.positive;
+        default = 32;
+        description = ''
+          Rocket's worker threads (`ROCKET_WORKERS`; Rocket's own default is
+          the number of CPUs). Each `subscribeRepos` connection holds a worker
+          for as long as it is open (seen here: with two workers, one relay
+          subscribed and a monitoring probe's firehose ping went unanswered),
+          so size this above the expected firehose subscribers plus
+          concurrent requests.
+        '';
+      };
       hostname = mkOption {
         type = types.nullOr types.str;
         default = null;
@@ -224,6 +236,7 @@ import ../../lib/service-module.nix (
       systemd.services.${unit}.environment = {
         ROCKET_ADDRESS = cfg.listenAddress;
         ROCKET_PORT = toString cfg.port;
+        ROCKET_WORKERS = toString cfg.workers;
         PDS_PORT = toString cfg.port;
         PDS_HOSTNAME = cfg.hostname;
         PDS_DATA_DIRECTORY = stateDir;

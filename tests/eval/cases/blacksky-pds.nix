@@ -17,6 +17,7 @@
           defaults.email = "admin@example.com";
         };
         services.blacksky.pds = {
+          workers = 64;
           enable = true;
           hostname = "pds.example.com";
           serviceDid = "did:web:pds.example.com";
