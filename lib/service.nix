@@ -89,6 +89,10 @@
 #     hardening ? { },           # mkHardening knobs
 #     credentials ? { },         # name -> path or null: LoadCredential=, read
 #                                # as %d/<name> or $CREDENTIALS_DIRECTORY/<name>
+#     credentialEnv ? { },       # VAR -> credential name: `script` starts by
+#                                # exporting VAR from that credential, when
+#                                # it is set (for programs that read secrets
+#                                # from the environment only)
 #     websockets ? false,        # nginx proxies the Upgrade handshake
 #     serviceConfig ? { },       # merged last (WorkingDirectory, Restart, ...)
 #     assertions ? [ ],
@@ -651,6 +655,7 @@ rec {
       staticUser ? false,
       hardening ? { },
       credentials ? { },
+      credentialEnv ? { },
       websockets ? false,
       serviceConfig ? { },
       assertions ? [ ],
@@ -658,6 +663,16 @@ rec {
     }:
     let
       creds = lib.filterAttrs (_: p: p != null) credentials;
+      # Read at start, so the secrets never appear in the unit file or argv.
+      credentialExports = lib.concatStrings (
+        lib.mapAttrsToList (
+          var: name:
+          lib.optionalString (creds ? ${name}) ''
+            ${var}="$(< "$CREDENTIALS_DIRECTORY/${name}")"
+            export ${var}
+          ''
+        ) credentialEnv
+      );
       hasListen = cfg ? port && cfg ? listenAddress;
       metricsOn = cfg ? metrics && cfg.metrics.enable;
     in
@@ -669,6 +684,10 @@ rec {
             message = "${opt}.openFirewall opens port ${toString cfg.port}, but ${opt}.listenAddress = \"${cfg.listenAddress}\" is loopback: set ${opt}.listenAddress to \"::\" or a public address, or openFirewall = false.";
           }
           ++ lib.optionals (cfg ? nginx) (nginxAssertions opt cfg.nginx)
+          ++ lib.optional (credentialEnv != { }) {
+            assertion = script != null;
+            message = "${unit}: credentialEnv needs a `script` to export its variables in (a module bug).";
+          }
           ++ assertions;
 
         atnix.ports =
@@ -710,7 +729,7 @@ rec {
             // lib.optionalAttrs (exec != null) { ExecStart = utils.escapeSystemdExecArgs exec; }
             // serviceConfig;
         }
-        // lib.optionalAttrs (script != null) { inherit script; };
+        // lib.optionalAttrs (script != null) { script = credentialExports + script; };
 
         networking.firewall.allowedTCPPorts = lib.optionals (cfg.openFirewall or false) [ cfg.port ];
       }

@@ -125,12 +125,10 @@ import ../lib/service-module.nix (
         wrap-pg = cfg.wrapPgFile;
         wrap-pg-cert = cfg.wrapPgCert;
       };
-      script =
-        lib.optionalString (cfg.wrapPgFile != null) ''
-          ALLEGEDLY_WRAP_PG="$(< "$CREDENTIALS_DIRECTORY/wrap-pg")"
-          export ALLEGEDLY_WRAP_PG
-        ''
-        + "exec ${lib.concatMapStringsSep " " shellArg argv}\n";
+      credentialEnv = {
+        ALLEGEDLY_WRAP_PG = "wrap-pg";
+      };
+      script = "exec ${lib.concatMapStringsSep " " shellArg argv}\n";
     };
   }
 )

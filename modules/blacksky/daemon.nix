@@ -144,15 +144,11 @@ import ../../lib/service-module.nix (
         pds-access-token = cfg.pdsAccessTokenFile;
         static-credential = cfg.staticCredentialFile;
       };
+      credentialEnv = {
+        DAEMON_PDS_ACCESS_TOKEN = "pds-access-token";
+        DAEMON_STATIC_CREDENTIAL = "static-credential";
+      };
       script = ''
-        ${lib.optionalString (cfg.pdsAccessTokenFile != null) ''
-          DAEMON_PDS_ACCESS_TOKEN="$(< "$CREDENTIALS_DIRECTORY/pds-access-token")"
-          export DAEMON_PDS_ACCESS_TOKEN
-        ''}
-        ${lib.optionalString (cfg.staticCredentialFile != null) ''
-          DAEMON_STATIC_CREDENTIAL="$(< "$CREDENTIALS_DIRECTORY/static-credential")"
-          export DAEMON_STATIC_CREDENTIAL
-        ''}
         exec ${lib.escapeShellArgs argv}
       '';
       serviceConfig = {

@@ -103,12 +103,10 @@ import ../../lib/service-module.nix (
           --migration-dir ${cfg.package}/share/rsky-feedgen/migrations \
           --database-url "$DATABASE_URL"
       '';
-      script =
-        lib.optionalString (cfg.apiKeyFile != null) ''
-          RSKY_API_KEY="$(< "$CREDENTIALS_DIRECTORY/rsky-api-key")"
-          export RSKY_API_KEY
-        ''
-        + "exec ${lib.getExe cfg.package}\n";
+      credentialEnv = {
+        RSKY_API_KEY = "rsky-api-key";
+      };
+      script = "exec ${lib.getExe cfg.package}\n";
     };
 
     extraConfig = lib.mkMerge [

@@ -131,9 +131,10 @@ import ../../lib/service-module.nix (
         }
       ];
       credentials.mod-service-password = cfg.passwordFile;
+      credentialEnv = {
+        MOD_SERVICE_PASSWORD = "mod-service-password";
+      };
       script = ''
-        MOD_SERVICE_PASSWORD="$(< "$CREDENTIALS_DIRECTORY/mod-service-password")"
-        export MOD_SERVICE_PASSWORD
         exec ${lib.getExe cfg.package}
       '';
     };

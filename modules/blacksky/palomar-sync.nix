@@ -135,12 +135,11 @@ import ../../lib/service-module.nix (
       credentials = {
         opensearch-url = cfg.opensearch.urlFile;
       };
+      credentialEnv = {
+        OPENSEARCH_URL = "opensearch-url";
+      };
       script =
-        lib.optionalString (cfg.opensearch.urlFile != null) ''
-          OPENSEARCH_URL="$(< "$CREDENTIALS_DIRECTORY/opensearch-url")"
-          export OPENSEARCH_URL
         ''
-        + ''
           ${lib.getExe cfg.package} followers
         ''
         + lib.optionalString cfg.pagerank.enable ''

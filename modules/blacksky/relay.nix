@@ -148,11 +148,10 @@ import ../../lib/service-module.nix (
             crawler.insert_operations(conn, operations)
         EOF
       '';
+      credentialEnv = {
+        RELAY_ADMIN_PASSWORD = "admin-password";
+      };
       script = ''
-        ${lib.optionalString (cfg.adminPasswordFile != null) ''
-          RELAY_ADMIN_PASSWORD="$(< "$CREDENTIALS_DIRECTORY/admin-password")"
-          export RELAY_ADMIN_PASSWORD
-        ''}
         args=()
         ${lib.optionalString (cfg.tls.certificateFile != null) ''
           args+=("--certs" "$CREDENTIALS_DIRECTORY/tls-cert" "--private-key" "$CREDENTIALS_DIRECTORY/tls-key")

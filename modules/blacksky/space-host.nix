@@ -135,9 +135,10 @@ import ../../lib/service-module.nix (
       # at this pin (the managing-app policy asks the app over HTTP), so it is
       # not an option.
       credentials.signing-key = cfg.signingKeyFile;
+      credentialEnv = {
+        SPACEHOST_SIGNING_KEY_HEX = "signing-key";
+      };
       script = ''
-        SPACEHOST_SIGNING_KEY_HEX="$(< "$CREDENTIALS_DIRECTORY/signing-key")"
-        export SPACEHOST_SIGNING_KEY_HEX
         exec ${lib.escapeShellArgs argv}
       '';
       serviceConfig = {

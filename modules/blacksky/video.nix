@@ -123,16 +123,12 @@ import ../../lib/service-module.nix (
         bunny-token-key = if cfg.bunny.tokenAuth then cfg.bunny.tokenKeyFile else null;
         signing-key = cfg.signingKeyFile;
       };
+      credentialEnv = {
+        BUNNY_API_KEY = "bunny-api-key";
+        BUNNY_TOKEN_KEY = "bunny-token-key";
+      };
       script =
-        ''
-          BUNNY_API_KEY="$(< "$CREDENTIALS_DIRECTORY/bunny-api-key")"
-          export BUNNY_API_KEY
-        ''
-        + lib.optionalString cfg.bunny.tokenAuth ''
-          BUNNY_TOKEN_KEY="$(< "$CREDENTIALS_DIRECTORY/bunny-token-key")"
-          export BUNNY_TOKEN_KEY
-        ''
-        + lib.optionalString (cfg.signingKeyFile != null) ''
+        lib.optionalString (cfg.signingKeyFile != null) ''
           export SIGNING_KEY_PATH="$CREDENTIALS_DIRECTORY/signing-key"
         ''
         + "exec ${lib.getExe cfg.package}\n";

@@ -74,12 +74,10 @@ import ../../lib/service-module.nix (
         (svc.createLocallyAssertion { inherit cfg opt; })
       ];
       credentials.admin-secret = cfg.adminSecretFile;
-      script =
-        lib.optionalString (cfg.adminSecretFile != null) ''
-          ADMIN_SECRET="$(< "$CREDENTIALS_DIRECTORY/admin-secret")"
-          export ADMIN_SECRET
-        ''
-        + "exec ${lib.getExe cfg.package}\n";
+      credentialEnv = {
+        ADMIN_SECRET = "admin-secret";
+      };
+      script = "exec ${lib.getExe cfg.package}\n";
       serviceConfig = {
         # dotenv reads ./.env: the package has none.
         WorkingDirectory = cfg.package;

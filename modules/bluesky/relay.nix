@@ -350,6 +350,10 @@ import ../../lib/service-module.nix (
         database-url = cfg.database.urlFile;
         database-password = cfg.database.passwordFile;
       };
+      # libpq, which the relay's driver uses, reads it.
+      credentialEnv = {
+        PGPASSWORD = "database-password";
+      };
       script = ''
         ${
           if cfg.adminPasswordFile != null then
@@ -372,10 +376,6 @@ import ../../lib/service-module.nix (
             "DATABASE_URL=${lib.escapeShellArg dbUrl}"
         }
         export DATABASE_URL
-        ${lib.optionalString (cfg.database.passwordFile != null) ''
-          PGPASSWORD="$(< "$CREDENTIALS_DIRECTORY/database-password")"
-          export PGPASSWORD
-        ''}
         ${lib.optionalString (cfg.localHosts != [ ]) registerLocalHosts}
         exec ${lib.escapeShellArgs argv}
       '';

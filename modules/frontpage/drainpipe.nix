@@ -77,9 +77,10 @@ import ../../lib/service-module.nix (
         }
       ];
       credentials.consumer-secret = cfg.consumerSecretFile;
+      credentialEnv = {
+        FRONTPAGE_CONSUMER_SECRET = "consumer-secret";
+      };
       script = ''
-        FRONTPAGE_CONSUMER_SECRET="$(< "$CREDENTIALS_DIRECTORY/consumer-secret")"
-        export FRONTPAGE_CONSUMER_SECRET
         exec ${lib.getExe cfg.package}
       '';
     };

@@ -51,9 +51,10 @@ in
       }
     ];
     credentials.rsky-api-key = cfg.apiKeyFile;
+    credentialEnv = {
+      RSKY_API_KEY = "rsky-api-key";
+    };
     script = ''
-      RSKY_API_KEY="$(< "$CREDENTIALS_DIRECTORY/rsky-api-key")"
-      export RSKY_API_KEY
       exec ${lib.getExe cfg.package}
     '';
   };
